@@ -1,0 +1,96 @@
+/* Configuration: a libconfig file with Pgpool-II's parameter names, flat at the
+ * top level, plus a `backends` list.  See etc/ for samples.
+ *
+ * config_load() reads the file (with @include resolved relative to the
+ * config file's folder), checks every setting against the parameter table
+ * and collects *every* problem (unknown name, wrong type, out-of-range
+ * value, bad enum) as "file:line: message" strings; nothing is silently
+ * defaulted except parameters that are absent. */
+#ifndef PGPOOLD_CONFIG_H
+#define PGPOOLD_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define MAX_BACKENDS 128
+
+/* backend flag bits (Pgpool-II's backend_flag words, '|'-separated) */
+#define BACKEND_FLAG_ALLOW_TO_FAILOVER    0x01
+#define BACKEND_FLAG_DISALLOW_TO_FAILOVER 0x02
+#define BACKEND_FLAG_ALWAYS_PRIMARY       0x04
+
+typedef struct backend_config {
+	char *hostname;          /* "" or starts with '/' = unix socket dir */
+	int port;
+	double weight;
+	char *data_directory;
+	int flag;                /* BACKEND_FLAG_* */
+	char *application_name;
+} backend_config;
+
+typedef struct pool_config {
+	char *config_file;       /* absolute path of the main file */
+	char *config_dir;        /* its folder; relative file names resolve here */
+	char *instance_name;     /* for logs and names; default: derived from file name */
+
+	/* connections */
+	char *listen_addresses;  /* "*", "localhost", comma list; "" = no TCP */
+	int port;
+	char *unix_socket_directories; /* comma list; "" = no unix socket */
+	int unix_socket_permissions;   /* octal mode, default 0777 */
+	char *pcp_listen_addresses;
+	int pcp_port;
+	char *pcp_socket_dir;
+	int listen_backlog;
+	int workers;             /* 0 = one per CPU */
+	int max_clients;
+	int authentication_timeout; /* seconds; 0 = none */
+	int client_idle_limit;   /* seconds; 0 = off */
+	int max_message_size;    /* bytes; largest frontend message accepted */
+
+	/* pooling */
+	int max_pool;            /* cached backend connections per key */
+	int connection_life_time;/* seconds; 0 = forever */
+	bool connection_cache;
+	char *reset_query_list;  /* ';'-separated */
+	int connect_timeout;     /* milliseconds, backend connect */
+
+	/* authentication */
+	bool enable_pool_hba;
+	char *pool_hba_file;     /* resolved path */
+	char *pool_passwd;       /* resolved path; "" disables */
+	char *pcp_conf_file;     /* resolved path */
+
+	/* process */
+	char *pid_file_name;     /* resolved path */
+	char *logdir;            /* status file folder */
+
+	/* logging */
+	char *log_min_messages;
+	bool log_connections;
+	bool log_disconnections;
+	bool log_statement;
+	bool logging_collector;  /* daemon mode: write log to log_directory/log_filename */
+	char *log_directory;
+	char *log_filename;
+
+	int num_backends;        /* entries in backends[] */
+	backend_config backends[MAX_BACKENDS];
+} pool_config;
+
+typedef struct config_errors {
+	char **items;            /* "file:line: message" */
+	int count;
+	int cap;
+} config_errors;
+
+/* Fill cfg with defaults, then load path over them.  Returns the number of
+ * problems appended to errs (0 = ok).  cfg must be config_free()d either way. */
+int config_load(const char *path, pool_config *cfg, config_errors *errs);
+/* Same, from a string (for tests and fuzzing); file names resolve against dir. */
+int config_load_string(const char *text, const char *dir, pool_config *cfg, config_errors *errs);
+void config_set_defaults(pool_config *cfg);
+void config_free(pool_config *cfg);
+void config_errors_free(config_errors *errs);
+
+#endif
