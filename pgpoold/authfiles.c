@@ -1,0 +1,81 @@
+/* Reloadable authentication files: see authfiles.h. */
+#include "authfiles.h"
+#include "pgpoold.h"
+#include "log.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+
+static pthread_mutex_t af_lock = PTHREAD_MUTEX_INITIALIZER;
+static authfiles *current;
+
+static void release(authfiles *af)
+{
+	hba_free(af->hba);
+	pool_passwd_free(af->passwd);
+	free(af);
+}
+
+bool authfiles_load(void)
+{
+	const pool_config *cfg = g.cfg;
+	authfiles *af = calloc(1, sizeof(*af));
+	if (!af)
+		return false;
+	af->refs = 1;
+	char err[4096] = "";
+	if (cfg->enable_pool_hba) {
+		af->hba = hba_load(cfg->pool_hba_file, err, sizeof(err));
+		if (!af->hba) {
+			log_error("could not load %s; keeping the previous rules:\n%s", cfg->pool_hba_file, err);
+			free(af);
+			return false;
+		}
+	}
+	if (cfg->pool_passwd && cfg->pool_passwd[0]) {
+		err[0] = '\0';
+		af->passwd = pool_passwd_load(cfg->pool_passwd, err, sizeof(err));
+		if (!af->passwd)
+			log_warning("could not read pool_passwd \"%s\": %s", cfg->pool_passwd, err);
+		else if (err[0])
+			log_warning("pool_passwd \"%s\": %s", cfg->pool_passwd, err);
+	}
+	pthread_mutex_lock(&af_lock);
+	authfiles *old = current;
+	current = af;
+	bool free_old = old && --old->refs == 0;
+	pthread_mutex_unlock(&af_lock);
+	if (free_old)
+		release(old);
+	return true;
+}
+
+authfiles *authfiles_get(void)
+{
+	pthread_mutex_lock(&af_lock);
+	authfiles *af = current;
+	if (af)
+		af->refs++;
+	pthread_mutex_unlock(&af_lock);
+	return af;
+}
+
+void authfiles_put(authfiles *af)
+{
+	if (!af)
+		return;
+	pthread_mutex_lock(&af_lock);
+	bool last = --af->refs == 0;
+	pthread_mutex_unlock(&af_lock);
+	if (last)
+		release(af);
+}
+
+void authfiles_shutdown(void)
+{
+	pthread_mutex_lock(&af_lock);
+	authfiles *af = current;
+	current = NULL;
+	pthread_mutex_unlock(&af_lock);
+	authfiles_put(af);
+}

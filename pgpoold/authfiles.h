@@ -1,0 +1,25 @@
+/* pool_hba.conf and pool_passwd as loaded now.  A reload (SIGHUP) builds a
+ * new set and swaps it in; sessions hold a reference to the set they started
+ * authenticating with, so a reload never frees one under them. */
+#ifndef PGPOOLD_AUTHFILES_H
+#define PGPOOLD_AUTHFILES_H
+
+#include "pool_hba.h"
+#include "pool_passwd.h"
+
+#include <stdbool.h>
+
+typedef struct authfiles {
+	hba_rules *hba;          /* NULL when enable_pool_hba is off */
+	pool_passwd *passwd;     /* NULL when pool_passwd is "" or missing */
+	int refs;
+} authfiles;
+
+/* Load from the current config; false (and the old set stays) on an error in
+ * pool_hba.conf, as PostgreSQL keeps its old pg_hba.conf. */
+bool authfiles_load(void);
+authfiles *authfiles_get(void);
+void authfiles_put(authfiles *af);
+void authfiles_shutdown(void);
+
+#endif

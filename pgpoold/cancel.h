@@ -1,0 +1,29 @@
+/* CancelRequest handling.  Each client session gets a BackendKeyData whose
+ * pid is its backend's real pid (so PQbackendPID() equals pg_backend_pid())
+ * and whose key is our own random number; a registry shared by all workers
+ * maps it to the backend's real key, and a forwarder sends the real
+ * CancelRequest to that backend without blocking the worker. */
+#ifndef PGPOOLD_CANCEL_H
+#define PGPOOLD_CANCEL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct worker;
+
+typedef struct cancel_target {
+	int node_id;
+	uint32_t be_pid;
+	uint32_t be_key;
+} cancel_target;
+
+/* Register a client key; returns a slot id (>= 0) for cancel_unregister, or -1. */
+int cancel_register(uint32_t client_pid, uint32_t client_key, const cancel_target *t);
+void cancel_unregister(int slot);
+/* Look up a client's CancelRequest; false if unknown (ignored, as PostgreSQL does). */
+bool cancel_lookup(uint32_t client_pid, uint32_t client_key, cancel_target *out);
+/* Send the real CancelRequest to the backend from worker w. */
+void cancel_forward(struct worker *w, const cancel_target *t);
+void cancel_free_all(void);
+
+#endif

@@ -1,0 +1,259 @@
+/* Backend connection cache: see pool.h.  One mutex guards it; a worker holds
+ * it only to pop or push a list head. */
+#include "pool.h"
+#include "server.h"
+#include "worker.h"
+#include "log.h"
+#include "util.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#define POOL_BUCKETS 256
+
+static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
+static pool_entry *buckets[POOL_BUCKETS];
+
+int pool_init(void)
+{
+	memset(buckets, 0, sizeof(buckets));
+	return 0;
+}
+
+static unsigned hash_key(const char *s, size_t len)
+{
+	unsigned h = 2166136261u;   /* FNV-1a */
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ (uint8_t) s[i]) * 16777619u;
+	return h;
+}
+
+/* Key: node, then every startup parameter but application_name (it is set
+ * per client after taking a connection), NUL-separated. */
+static char *make_key(int node_id, const startup_packet *sp, size_t *keylen)
+{
+	buf b;
+	buf_init(&b);
+	char nodebuf[16];
+	snprintf(nodebuf, sizeof(nodebuf), "%d", node_id);
+	buf_put_str(&b, nodebuf);
+	buf_put_str(&b, sp->user);
+	buf_put_str(&b, sp->database);
+	for (int i = 0; i < sp->nparams; i++) {
+		const char *n = sp->params[i].name;
+		if (strcmp(n, "user") == 0 || strcmp(n, "database") == 0 ||
+		    strcmp(n, "application_name") == 0 || strncmp(n, "_pq_.", 5) == 0)
+			continue;
+		buf_put_str(&b, n);
+		buf_put_str(&b, sp->params[i].value);
+	}
+	if (b.oom) {
+		buf_free(&b);
+		return NULL;
+	}
+	*keylen = b.len;
+	return (char *) b.data;
+}
+
+pool_entry *pool_entry_for(int node_id, const startup_packet *sp)
+{
+	size_t klen;
+	char *key = make_key(node_id, sp, &klen);
+	if (!key)
+		return NULL;
+	unsigned b = hash_key(key, klen) % POOL_BUCKETS;
+	pthread_mutex_lock(&pool_lock);
+	pool_entry *pe;
+	for (pe = buckets[b]; pe; pe = pe->next)
+		if (pe->key_len == klen && memcmp(pe->key, key, klen) == 0)
+			break;
+	if (!pe && (pe = calloc(1, sizeof(*pe))) != NULL) {
+		pe->key = key;
+		pe->key_len = klen;
+		key = NULL;
+		pe->node_id = node_id;
+		pe->database = strdup(sp->database);
+		/* an idle connection to a template database makes CREATE DATABASE fail */
+		pe->cacheable = strcmp(sp->database, "template0") != 0 &&
+			strcmp(sp->database, "template1") != 0;
+		if (!pe->database) {
+			key = pe->key;
+			free(pe);
+			pe = NULL;
+		} else {
+			pe->next = buckets[b];
+			buckets[b] = pe;
+		}
+	}
+	pthread_mutex_unlock(&pool_lock);
+	free(key);
+	return pe;
+}
+
+static void unlink_idle(pool_entry *pe, server *srv)
+{
+	if (srv->prev)
+		srv->prev->next = srv->next;
+	else
+		pe->idle = srv->next;
+	if (srv->next)
+		srv->next->prev = srv->prev;
+	srv->next = srv->prev = NULL;
+	pe->num_idle--;
+}
+
+/* A cached connection is usable if the backend has not closed it or sent
+ * anything (an idle backend only speaks to say it is terminating). */
+static bool looks_alive(server *srv)
+{
+	uint8_t byte;
+	ssize_t n = recv(srv->ev.fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+	return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+}
+
+static bool expired(const server *srv, uint64_t now)
+{
+	int life = g.cfg->connection_life_time;
+	return life > 0 && now - srv->created_ms >= (uint64_t) life * 1000u;
+}
+
+server *pool_take(pool_entry *pe)
+{
+	uint64_t now = now_ms();
+	for (;;) {
+		pthread_mutex_lock(&pool_lock);
+		server *srv = pe->idle;
+		if (srv)
+			unlink_idle(pe, srv);
+		pthread_mutex_unlock(&pool_lock);
+		if (!srv)
+			return NULL;
+		if (looks_alive(srv) && !expired(srv, now))
+			return srv;
+		log_debug("discarding cached connection to node %d: %s", pe->node_id,
+			expired(srv, now) ? "connection_life_time reached" : "closed by backend");
+		server_close(srv);
+	}
+}
+
+void pool_put(server *srv)
+{
+	pool_entry *pe = srv->pool;
+	if (srv->ev.mask)
+		ev_set(&srv->ev, 0);
+	srv->ev.w = NULL;
+	srv->client = NULL;
+	srv->state = SRV_IDLE;
+	srv->state_since_ms = now_ms();
+	iobuf_free(&srv->in);        /* idle connections hold no buffers */
+	buf_free(&srv->out);
+	srv->out_sent = 0;
+	if (!g.cfg->connection_cache || !pe->cacheable || expired(srv, srv->state_since_ms) ||
+	    atomic_load(&g.shutdown) == SHUTDOWN_FAST) {
+		server_close(srv);
+		return;
+	}
+	pthread_mutex_lock(&pool_lock);
+	bool room = pe->num_idle < g.cfg->max_pool;
+	if (room) {
+		srv->prev = NULL;
+		srv->next = pe->idle;
+		if (pe->idle)
+			pe->idle->prev = srv;
+		pe->idle = srv;
+		pe->num_idle++;
+	}
+	pthread_mutex_unlock(&pool_lock);
+	if (!room)
+		server_close(srv);
+}
+
+/* Unlink the idle connections chosen by `pick` under the lock, close them
+ * outside it (close sends Terminate). */
+static void drop_idle_where(bool (*pick)(const pool_entry *, const server *, const void *), const void *arg)
+{
+	server *victims = NULL;
+	pthread_mutex_lock(&pool_lock);
+	for (int b = 0; b < POOL_BUCKETS; b++)
+		for (pool_entry *pe = buckets[b]; pe; pe = pe->next) {
+			server *srv = pe->idle;
+			while (srv) {
+				server *next = srv->next;
+				if (pick(pe, srv, arg)) {
+					unlink_idle(pe, srv);
+					srv->next = victims;
+					victims = srv;
+				}
+				srv = next;
+			}
+		}
+	pthread_mutex_unlock(&pool_lock);
+	while (victims) {
+		server *next = victims->next;
+		victims->next = NULL;
+		server_close(victims);
+		victims = next;
+	}
+}
+
+static bool pick_expired(const pool_entry *pe, const server *srv, const void *arg)
+{
+	return expired(srv, *(const uint64_t *) arg);
+}
+
+void pool_maintain(void)
+{
+	if (g.cfg->connection_life_time <= 0)
+		return;
+	uint64_t now = now_ms();
+	drop_idle_where(pick_expired, &now);
+}
+
+static bool pick_database(const pool_entry *pe, const server *srv, const void *arg)
+{
+	return arg == NULL || strcmp(pe->database, (const char *) arg) == 0;
+}
+
+void pool_drop_idle(const char *database)
+{
+	drop_idle_where(pick_database, database);
+}
+
+static bool pick_all(const pool_entry *pe, const server *srv, const void *arg)
+{
+	return true;
+}
+
+void pool_count_connect(pool_entry *pe)
+{
+	if (pe)
+		__atomic_add_fetch(&pe->num_open, 1, __ATOMIC_RELAXED);
+}
+
+void pool_count_close(pool_entry *pe)
+{
+	if (pe)
+		__atomic_sub_fetch(&pe->num_open, 1, __ATOMIC_RELAXED);
+}
+
+void pool_shutdown(void)
+{
+	drop_idle_where(pick_all, NULL);
+	pthread_mutex_lock(&pool_lock);
+	for (int b = 0; b < POOL_BUCKETS; b++) {
+		pool_entry *pe = buckets[b];
+		while (pe) {
+			pool_entry *next = pe->next;
+			free(pe->key);
+			free(pe->database);
+			free(pe);
+			pe = next;
+		}
+		buckets[b] = NULL;
+	}
+	pthread_mutex_unlock(&pool_lock);
+}

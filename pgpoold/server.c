@@ -1,0 +1,603 @@
+/* Backend connections: see server.h. */
+#include "server.h"
+#include "worker.h"
+#include "session.h"
+#include "pool.h"
+#include "log.h"
+#include "md5.h"
+#include "scram.h"
+#include "util.h"
+
+#include <openssl/crypto.h>
+
+#include <errno.h>
+#include <netinet/tcp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define LOGIN_MSG_LIMIT (1024 * 1024)
+
+static void server_fail(server *srv, const char *reason);
+
+static void set_state(server *srv, server_state st)
+{
+	srv->state = st;
+	srv->state_since_ms = now_ms();
+}
+
+/* ---------------------------------------------------------------- params */
+
+const char *server_param(const server *srv, const char *name)
+{
+	for (int i = 0; i < srv->num_params; i++)
+		if (strcmp(srv->params[i].name, name) == 0)
+			return srv->params[i].value;
+	return NULL;
+}
+
+static bool set_param(server *srv, const char *name, const char *value)
+{
+	for (int i = 0; i < srv->num_params; i++) {
+		if (strcmp(srv->params[i].name, name) == 0) {
+			char *v = strdup(value);
+			if (!v)
+				return false;
+			free(srv->params[i].value);
+			srv->params[i].value = v;
+			return true;
+		}
+	}
+	server_kv *p = realloc(srv->params, sizeof(*p) * (size_t) (srv->num_params + 1));
+	if (!p)
+		return false;
+	srv->params = p;
+	char *n = strdup(name), *v = strdup(value);
+	if (!n || !v) {
+		free(n);
+		free(v);
+		return false;
+	}
+	p[srv->num_params].name = n;
+	p[srv->num_params].value = v;
+	srv->num_params++;
+	return true;
+}
+
+static bool parse_param_status(server *srv, const uint8_t *body, size_t len)
+{
+	msg_reader r;
+	mr_init(&r, body, len);
+	const char *name = mr_str(&r);
+	const char *value = mr_str(&r);
+	if (!name || !value)
+		return false;
+	return set_param(srv, name, value);
+}
+
+/* ---------------------------------------------------------------- output */
+
+static void update_interest(server *srv)
+{
+	uint32_t mask = EPOLLIN;
+	if (srv->out_sent < srv->out.len || srv->state == SRV_CONNECTING)
+		mask = srv->state == SRV_CONNECTING ? EPOLLOUT : EPOLLIN | EPOLLOUT;
+	ev_set(&srv->ev, mask);
+}
+
+/* Send what we produced ourselves; false on a socket error. */
+static bool flush_out(server *srv)
+{
+	while (srv->out_sent < srv->out.len) {
+		ssize_t n = send(srv->ev.fd, srv->out.data + srv->out_sent,
+			srv->out.len - srv->out_sent, MSG_NOSIGNAL);
+		if (n > 0) {
+			srv->out_sent += (size_t) n;
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return true;
+		return false;
+	}
+	buf_reset(&srv->out);
+	srv->out_sent = 0;
+	return true;
+}
+
+/* ---------------------------------------------------------------- login */
+
+static void build_startup(server *srv, const startup_packet *sp)
+{
+	size_t off = buf_msg_begin(&srv->out, 0);
+	buf_put_i32(&srv->out, (int32_t) PROTO_V3);
+	for (int i = 0; i < sp->nparams; i++) {
+		/* protocol extensions are negotiated by us with the client */
+		if (strncmp(sp->params[i].name, "_pq_.", 5) == 0)
+			continue;
+		buf_put_str(&srv->out, sp->params[i].name);
+		buf_put_str(&srv->out, sp->params[i].value);
+	}
+	buf_put_u8(&srv->out, 0);
+	buf_msg_end(&srv->out, off);
+}
+
+static void send_password_msg(server *srv, const void *data, size_t len)
+{
+	size_t off = buf_msg_begin(&srv->out, 'p');
+	buf_put(&srv->out, data, len);
+	buf_msg_end(&srv->out, off);
+}
+
+static bool auth_md5(server *srv, msg_reader *r)
+{
+	const uint8_t *salt = mr_bytes(r, 4);
+	if (!salt)
+		return false;
+	char stored[MD5_PASSWD_LEN + 1], reply[MD5_PASSWD_LEN + 1];
+	if (strncmp(srv->password, "md5", 3) == 0 && strlen(srv->password) == MD5_PASSWD_LEN)
+		snprintf(stored, sizeof(stored), "%s", srv->password);
+	else
+		md5_password_hash(srv->password, srv->user, stored);
+	md5_salted_response(stored, salt, reply);
+	send_password_msg(srv, reply, strlen(reply) + 1);
+	OPENSSL_cleanse(stored, sizeof(stored));
+	return true;
+}
+
+static bool auth_sasl_start(server *srv, msg_reader *r)
+{
+	bool offered = false;
+	for (;;) {
+		const char *mech = mr_str(r);
+		if (!mech)
+			return false;
+		if (!mech[0])
+			break;
+		if (strcmp(mech, "SCRAM-SHA-256") == 0)
+			offered = true;
+	}
+	if (!offered) {
+		srv->fail_reason = "backend offered no SASL mechanism pgpoold supports";
+		return false;
+	}
+	if (strncmp(srv->password, "md5", 3) == 0 && strlen(srv->password) == MD5_PASSWD_LEN) {
+		srv->fail_reason = "pool_passwd holds an md5 hash for this user; SCRAM authentication to the backend needs the password itself (TEXT or AES entry)";
+		return false;
+	}
+	srv->scram = scram_client_new(srv->password);
+	char *first = srv->scram ? scram_client_first(srv->scram) : NULL;
+	if (!first)
+		return false;
+	size_t off = buf_msg_begin(&srv->out, 'p');
+	buf_put_str(&srv->out, "SCRAM-SHA-256");
+	buf_put_i32(&srv->out, (int32_t) strlen(first));
+	buf_put(&srv->out, first, strlen(first));
+	buf_msg_end(&srv->out, off);
+	free(first);
+	return true;
+}
+
+static bool auth_sasl_continue(server *srv, msg_reader *r)
+{
+	const char *err = "SCRAM exchange out of order";
+	size_t len = mr_remaining(r);
+	const char *data = (const char *) mr_bytes(r, len);
+	char *final = srv->scram && data ? scram_client_final(srv->scram, data, len, &err) : NULL;
+	if (!final) {
+		srv->fail_reason = err;
+		return false;
+	}
+	send_password_msg(srv, final, strlen(final));
+	free(final);
+	return true;
+}
+
+static bool auth_sasl_final(server *srv, msg_reader *r)
+{
+	const char *err = "SCRAM exchange out of order";
+	size_t len = mr_remaining(r);
+	const char *data = (const char *) mr_bytes(r, len);
+	if (!srv->scram || !data || !scram_client_verify_final(srv->scram, data, len, &err)) {
+		srv->fail_reason = err;
+		return false;
+	}
+	return true;
+}
+
+/* An AuthenticationXXX request from the backend during login. */
+static bool handle_auth_request(server *srv, const uint8_t *body, size_t len)
+{
+	msg_reader r;
+	mr_init(&r, body, len);
+	int32_t code = mr_i32(&r);
+	if (r.err)
+		return false;
+	if (code == AUTH_REQ_OK || code == AUTH_REQ_SASL_CONT || code == AUTH_REQ_SASL_FIN) {
+		if (code == AUTH_REQ_SASL_CONT)
+			return auth_sasl_continue(srv, &r);
+		if (code == AUTH_REQ_SASL_FIN)
+			return auth_sasl_final(srv, &r);
+		return true;
+	}
+	if (srv->auth_code == 0)
+		srv->auth_code = code;
+	if (code != AUTH_REQ_PASSWORD && code != AUTH_REQ_MD5 && code != AUTH_REQ_SASL) {
+		srv->fail_reason = "backend asked for an authentication method pgpoold does not support";
+		return false;
+	}
+	if (!srv->password) {
+		srv->fail_reason = "backend requires a password and pool_passwd has none for this user";
+		return false;
+	}
+	if (code == AUTH_REQ_PASSWORD) {
+		send_password_msg(srv, srv->password, strlen(srv->password) + 1);
+		return true;
+	}
+	if (code == AUTH_REQ_MD5)
+		return auth_md5(srv, &r);
+	return auth_sasl_start(srv, &r);
+}
+
+static void wipe_login_secrets(server *srv)
+{
+	if (srv->password) {
+		OPENSSL_cleanse(srv->password, strlen(srv->password));
+		free(srv->password);
+		srv->password = NULL;
+	}
+	if (srv->scram) {
+		scram_client_free(srv->scram);
+		srv->scram = NULL;
+	}
+}
+
+/* One complete message during login; false ends the login as failed. */
+static bool login_message(server *srv, char type, const uint8_t *body, size_t len, bool *ready)
+{
+	switch (type) {
+	case 'R':
+		if (!handle_auth_request(srv, body, len)) {
+			if (!srv->fail_reason)
+				srv->fail_reason = "backend authentication failed";
+			return false;
+		}
+		return true;
+	case 'S':
+		return parse_param_status(srv, body, len);
+	case 'K':
+		if (len != 8)
+			return false;
+		srv->be_pid = be32(body);
+		srv->be_key = be32(body + 4);
+		return true;
+	case 'E':
+		/* keep the backend's own error for the client: PostgreSQL's text */
+		free(srv->login_error);
+		srv->login_error = malloc(len + 5);
+		if (srv->login_error) {
+			srv->login_error[0] = 'E';
+			put_be32(srv->login_error + 1, (uint32_t) len + 4);
+			memcpy(srv->login_error + 5, body, len);
+			srv->login_error_len = len + 5;
+		}
+		srv->fail_reason = "backend refused the connection";
+		return false;
+	case 'N':
+	case 'v':
+		return true;
+	case 'Z':
+		if (len != 1)
+			return false;
+		srv->tx_status = (char) body[0];
+		*ready = true;
+		return true;
+	default:
+		srv->fail_reason = "unexpected message from backend during login";
+		return false;
+	}
+}
+
+/* One complete message while running internal queries. */
+static bool internal_message(server *srv, char type, const uint8_t *body, size_t len, bool *ready)
+{
+	switch (type) {
+	case 'E':
+		srv->internal_failed = true;
+		return true;
+	case 'S':
+		return parse_param_status(srv, body, len);
+	case 'Z':
+		if (len != 1)
+			return false;
+		srv->tx_status = (char) body[0];
+		if (--srv->internal_left <= 0)
+			*ready = true;
+		return true;
+	default:
+		return true;   /* CommandComplete, NoticeResponse, rows... */
+	}
+}
+
+static void finish_phase(server *srv, bool ok)
+{
+	server_done_fn done = srv->done;
+	srv->done = NULL;
+	if (srv->state == SRV_LOGIN)
+		wipe_login_secrets(srv);
+	if (done)
+		done(srv, ok);
+}
+
+static void read_phase_messages(server *srv)
+{
+	int rc = iobuf_recv(&srv->in, srv->ev.fd);
+	if (rc == IO_EOF || rc == IO_ERR) {
+		server_fail(srv, rc == IO_EOF ? "backend closed the connection" : "error reading from backend");
+		return;
+	}
+	for (;;) {
+		char type;
+		const uint8_t *body;
+		size_t len;
+		int got = iobuf_take_msg(&srv->in, LOGIN_MSG_LIMIT, &type, &body, &len);
+		if (got == 0)
+			break;
+		if (got < 0) {
+			server_fail(srv, "invalid message length from backend");
+			return;
+		}
+		bool ready = false;
+		bool ok = srv->state == SRV_LOGIN ? login_message(srv, type, body, len, &ready)
+		                                  : internal_message(srv, type, body, len, &ready);
+		if (!ok) {
+			server_fail(srv, srv->fail_reason ? srv->fail_reason : "protocol violation from backend");
+			return;
+		}
+		if (srv->out.len > srv->out_sent && !flush_out(srv)) {
+			server_fail(srv, "error writing to backend");
+			return;
+		}
+		if (ready) {
+			finish_phase(srv, !srv->internal_failed);
+			return;
+		}
+	}
+	update_interest(srv);
+}
+
+static void server_fail(server *srv, const char *reason)
+{
+	if (!srv->fail_reason)
+		srv->fail_reason = reason;
+	log_debug("backend connection to node %d failed: %s", srv->node_id, srv->fail_reason);
+	finish_phase(srv, false);
+}
+
+void server_own_event(ev_handler *h, uint32_t events)
+{
+	server *srv = (server *) h;
+	if (h->fd < 0)
+		return;
+	if (srv->state == SRV_CONNECTING) {
+		int err = 0;
+		socklen_t elen = sizeof(err);
+		if (getsockopt(h->fd, SOL_SOCKET, SO_ERROR, &err, &elen) < 0 || err != 0) {
+			srv->fail_reason = "could not connect to backend";
+			log_warning("could not connect to backend node %d (%s): %s", srv->node_id,
+				g.nodes[srv->node_id].label, strerror(err ? err : errno));
+			server_fail(srv, srv->fail_reason);
+			return;
+		}
+		set_state(srv, SRV_LOGIN);
+	}
+	if (srv->state != SRV_LOGIN && srv->state != SRV_INTERNAL)
+		return;
+	if (!flush_out(srv)) {
+		server_fail(srv, "error writing to backend");
+		return;
+	}
+	if (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
+		read_phase_messages(srv);
+		return;
+	}
+	update_interest(srv);
+}
+
+server *server_connect(worker *w, int node_id, struct pool_entry *pool,
+	const startup_packet *sp, const char *password, server_done_fn done)
+{
+	const node *nd = &g.nodes[node_id];
+	server *srv = calloc(1, sizeof(*srv));
+	if (!srv)
+		return NULL;
+	buf_init(&srv->out);
+	srv->ev.fn = server_own_event;
+	srv->ev.w = w;
+	srv->node_id = node_id;
+	srv->pool = pool;
+	srv->done = done;
+	srv->tx_status = 'I';
+	srv->created_ms = now_ms();
+	srv->user = strdup(sp->user);
+	srv->password = password ? strdup(password) : NULL;
+	build_startup(srv, sp);
+	if (!srv->user || (password && !srv->password) || srv->out.oom)
+		goto fail;
+	srv->ev.fd = socket(nd->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (srv->ev.fd < 0) {
+		log_error("could not create socket for backend node %d: %s", node_id, strerror(errno));
+		goto fail;
+	}
+	if (nd->addr.ss_family != AF_UNIX) {
+		int one = 1;
+		setsockopt(srv->ev.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	}
+	set_state(srv, SRV_CONNECTING);
+	if (connect(srv->ev.fd, (const struct sockaddr *) &nd->addr, nd->addrlen) == 0)
+		set_state(srv, SRV_LOGIN);
+	else if (errno != EINPROGRESS && errno != EAGAIN) {
+		log_warning("could not connect to backend node %d (%s): %s", node_id, nd->label, strerror(errno));
+		goto fail;
+	}
+	if (srv->state == SRV_LOGIN && !flush_out(srv))
+		goto fail;
+	update_interest(srv);
+	if (srv->ev.mask == 0)
+		goto fail;
+	pool_count_connect(pool);
+	return srv;
+fail:
+	if (srv->ev.fd > 0)
+		close(srv->ev.fd);
+	srv->ev.fd = -1;
+	wipe_login_secrets(srv);
+	buf_free(&srv->out);
+	free(srv->user);
+	free(srv);
+	return NULL;
+}
+
+int server_attach(server *srv, worker *w)
+{
+	srv->ev.w = w;
+	srv->ev.mask = 0;
+	return ev_set(&srv->ev, EPOLLIN);
+}
+
+void server_run_internal(server *srv, const char *const *queries, int n, server_done_fn done)
+{
+	set_state(srv, SRV_INTERNAL);
+	srv->done = done;
+	srv->internal_failed = false;
+	srv->internal_left = n;
+	for (int i = 0; i < n; i++)
+		proto_query(&srv->out, queries[i]);
+	if (srv->out.oom || !flush_out(srv)) {
+		server_fail(srv, "error sending to backend");
+		return;
+	}
+	srv->ev.fn = server_own_event;
+	update_interest(srv);
+	/* replies may already be buffered */
+	if (srv->in.tail > srv->in.head)
+		server_own_event(&srv->ev, EPOLLIN);
+}
+
+/* ---------------------------------------------------------------- relay */
+
+void server_note_client_msg(server *srv, char type)
+{
+	switch (type) {
+	case 'Q':
+	case 'S':
+	case 'F':
+		srv->pending_syncs++;
+		srv->unsynced = false;
+		break;
+	case 'd':
+	case 'c':
+	case 'f':
+	case 'H':
+		break;
+	default:
+		srv->unsynced = true;
+	}
+}
+
+bool server_is_idle_point(const server *srv)
+{
+	return srv->pending_syncs == 0 && !srv->unsynced && srv->in.pass == 0 &&
+		srv->in.scan == srv->in.tail;
+}
+
+bool server_scan_relay(server *srv)
+{
+	iobuf *b = &srv->in;
+	while (b->scan < b->tail) {
+		size_t avail = b->tail - b->scan;
+		if (b->pass) {
+			size_t n = avail < b->pass ? avail : b->pass;
+			b->scan += n;
+			b->pass -= n;
+			continue;
+		}
+		if (avail < MSG_HEADER_LEN)
+			return iobuf_make_room(b, MSG_HEADER_LEN);
+		const uint8_t *p = b->data + b->scan;
+		char type = (char) p[0];
+		uint32_t len = be32(p + 1);
+		if (len < 4)
+			return false;
+		size_t whole = (size_t) len + 1;
+		srv->last_msg = type;
+		if (type != 'Z' && type != 'S') {
+			/* relayed without a look: may be bigger than the buffer */
+			if (avail >= whole)
+				b->scan += whole;
+			else {
+				b->scan = b->tail;
+				b->pass = whole - avail;
+			}
+			continue;
+		}
+		if (len > 64 * 1024)
+			return false;
+		if (avail < whole)
+			return iobuf_make_room(b, whole - avail);
+		if (type == 'Z') {
+			if (len != 5)
+				return false;
+			srv->tx_status = (char) p[5];
+			if (srv->pending_syncs > 0)
+				srv->pending_syncs--;
+		} else if (!parse_param_status(srv, p + 5, len - 4))
+			return false;
+		b->scan += whole;
+	}
+	return true;
+}
+
+/* ---------------------------------------------------------------- close */
+
+void server_close(server *srv)
+{
+	if (srv->state == SRV_CLOSED)
+		return;
+	bool logged_in = srv->state == SRV_ACTIVE || srv->state == SRV_INTERNAL || srv->state == SRV_IDLE;
+	if (srv->ev.fd >= 0) {
+		if (logged_in) {
+			static const uint8_t terminate[5] = { 'X', 0, 0, 0, 4 };
+			ssize_t n = send(srv->ev.fd, terminate, sizeof(terminate), MSG_NOSIGNAL | MSG_DONTWAIT);
+			(void) n;
+		}
+		if (srv->ev.mask)
+			ev_set(&srv->ev, 0);
+		close(srv->ev.fd);
+		srv->ev.fd = -1;
+	}
+	set_state(srv, SRV_CLOSED);
+	pool_count_close(srv->pool);
+	worker *w = srv->ev.w;
+	if (w) {
+		srv->next = w->dead_servers;
+		w->dead_servers = srv;
+	} else
+		server_free(srv);
+}
+
+void server_free(server *srv)
+{
+	wipe_login_secrets(srv);
+	iobuf_free(&srv->in);
+	buf_free(&srv->out);
+	for (int i = 0; i < srv->num_params; i++) {
+		free(srv->params[i].name);
+		free(srv->params[i].value);
+	}
+	free(srv->params);
+	free(srv->login_error);
+	free(srv->user);
+	free(srv);
+}
