@@ -120,7 +120,7 @@ auth_result client_auth_start(session *s, hba_method method, int hba_line)
 	case HBA_REJECT: {
 		char msg[512];
 		snprintf(msg, sizeof(msg), "pool_hba.conf rejects connection for host \"%s\", user \"%s\", database \"%s\"",
-			s->is_unix ? "[local]" : s->addr_str, s->sp.user, s->sp.database);
+			s->host_str, s->sp.user, s->sp.database);
 		log_log("connection from %s rejected by pool_hba.conf line %d", s->addr_str, hba_line);
 		proto_error(&s->cout, "FATAL", "28000", msg, NULL);
 		return AUTH_FAILED;

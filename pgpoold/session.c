@@ -103,6 +103,7 @@ static void format_addr(session *s)
 {
 	if (s->is_unix) {
 		snprintf(s->addr_str, sizeof(s->addr_str), "[local]");
+		snprintf(s->host_str, sizeof(s->host_str), "[local]");
 		return;
 	}
 	char host[INET6_ADDRSTRLEN] = "?";
@@ -117,6 +118,7 @@ static void format_addr(session *s)
 		port = ntohs(a->sin6_port);
 	}
 	snprintf(s->addr_str, sizeof(s->addr_str), "%s:%d", host, port);
+	snprintf(s->host_str, sizeof(s->host_str), "%s", host);
 }
 
 void session_accept(worker *w, int fd, const struct sockaddr *addr, socklen_t addrlen, bool is_unix)
@@ -493,7 +495,7 @@ static void begin_auth(session *s)
 	if (!m.matched) {
 		char msg[512];
 		snprintf(msg, sizeof(msg), "no pool_hba.conf entry for host \"%s\", user \"%s\", database \"%s\"",
-			s->is_unix ? "[local]" : s->addr_str, s->sp.user, s->sp.database);
+			s->host_str, s->sp.user, s->sp.database);
 		log_log("%s", msg);
 		session_close(s, "28000", msg);
 		return;
@@ -531,7 +533,8 @@ static void startup_message(session *s, const uint8_t *pkt, size_t len)
 	}
 	memcpy(s->startup_raw, pkt, len);
 	if (!startup_parse(s->startup_raw, len, &s->sp, err, sizeof(err))) {
-		session_close(s, "08P01", err);
+		/* an unsupported protocol version is "feature not supported", as PostgreSQL */
+		session_close(s, (s->sp.code >> 16) != 3 ? "0A000" : "08P01", err);
 		return;
 	}
 	if (atomic_load(&g.shutdown) != SHUTDOWN_NONE) {

@@ -31,6 +31,7 @@ typedef struct session {
 	session_state state;
 	bool is_unix;
 	char addr_str[64];            /* "host:port" or "[local]", for logs */
+	char host_str[48];            /* host alone, for pool_hba.conf messages */
 	struct sockaddr_storage addr;
 	socklen_t addrlen;
 	uint64_t connected_ms;
