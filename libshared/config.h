@@ -88,9 +88,16 @@ typedef struct config_errors {
  * problems appended to errs (0 = ok).  cfg must be config_free()d either way. */
 int config_load(const char *path, pool_config *cfg, config_errors *errs);
 /* Same, from a string (for tests and fuzzing); file names resolve against dir. */
+/* (config_file stays NULL, config_dir is a copy of dir or NULL, instance_name
+ * is "pgpoold" unless set, and errors in the text are labelled "<string>".) */
 int config_load_string(const char *text, const char *dir, pool_config *cfg, config_errors *errs);
 void config_set_defaults(pool_config *cfg);
 void config_free(pool_config *cfg);
 void config_errors_free(config_errors *errs);
+
+/* Name of the index'th top-level parameter (0-based), NULL past the last:
+ * for listings such as SHOW pool_status, and for tests.  `backends` is not
+ * among them. */
+const char *config_param_name(int index);
 
 #endif
