@@ -12,11 +12,11 @@
 #include <unistd.h>
 
 static char instance_name[64] = "pgpoold";
-static _Atomic int min_level = LOG_LVL_LOG;
+static _Atomic int min_level = LOG_LVL_WARNING;
 static _Atomic int log_fd = 2;
 
 static const char *const level_names[] = {
-	"DEBUG", "INFO", "LOG", "NOTICE", "WARNING", "ERROR", "FATAL"
+	"DEBUG", "INFO", "NOTICE", "WARNING", "ERROR", "LOG", "FATAL"
 };
 
 void log_set_instance(const char *name)

@@ -5,13 +5,15 @@
 
 #include <stdarg.h>
 
+/* Ordered for filtering as PostgreSQL's log_min_messages: LOG ranks above
+ * ERROR, so operational events show with the default "warning". */
 typedef enum log_level {
 	LOG_LVL_DEBUG = 0,
 	LOG_LVL_INFO,
-	LOG_LVL_LOG,
 	LOG_LVL_NOTICE,
 	LOG_LVL_WARNING,
 	LOG_LVL_ERROR,
+	LOG_LVL_LOG,
 	LOG_LVL_FATAL
 } log_level;
 
