@@ -20,7 +20,8 @@ typedef struct passwd_entry {
 	passwd_kind kind;
 	char *secret;
 	char *backend_user;      /* NULL unless mapped */
-	char *backend_password;  /* NULL unless mapped */
+	char *backend_password;  /* NULL unless mapped; classified like secret */
+	passwd_kind backend_kind;  /* form of backend_password (when mapped) */
 	int lineno;
 } passwd_entry;
 
@@ -46,5 +47,8 @@ char *passwd_aes_encrypt(const char *plain, const char *key);
 /* The plain password of an entry, if it has one (PLAIN, or AES with key).
  * malloc'd; NULL if not available. */
 char *passwd_entry_plain(const passwd_entry *e, const char *aes_key);
+/* The same for the mapped backend password: NULL if not mapped or not
+ * available in plain text. */
+char *passwd_entry_backend_plain(const passwd_entry *e, const char *aes_key);
 
 #endif

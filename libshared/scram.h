@@ -60,4 +60,13 @@ char *scram_client_final(scram_client *c, const char *server_first, size_t len, 
 bool scram_client_verify_final(scram_client *c, const char *server_final, size_t len, const char **errmsg);
 void scram_client_free(scram_client *c);
 
+/* ---- test-only hooks (t/unit): fixed nonces, so that RFC 7677's example
+ * exchange can be replayed byte for byte.  Never call them anywhere else:
+ * a fixed nonce defeats SCRAM's replay protection. ---- */
+/* Replace our random server nonce part; before scram_server_client_first. */
+bool scram_server_set_nonce_for_tests(scram_server *s, const char *nonce);
+/* Replace our random client nonce, and send n=<username> (NULL = empty, as
+ * PostgreSQL does); before scram_client_first. */
+bool scram_client_set_nonce_for_tests(scram_client *c, const char *nonce, const char *username);
+
 #endif

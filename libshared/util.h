@@ -29,4 +29,24 @@ void hex_encode(const uint8_t *in, size_t n, char *out);
 /* Monotonic clock in milliseconds. */
 uint64_t now_ms(void);
 
+/* Base64 (RFC 4648 alphabet, '=' padding), as SCRAM and pg_enc use it.
+ * base64_encode returns a malloc'd NUL-terminated string, or NULL (out of memory). */
+char *base64_encode(const uint8_t *in, size_t n);
+/* Strict decoding: length a multiple of 4, only alphabet characters, '='
+ * only as the final one or two, unused bits zero (one encoding per value,
+ * no whitespace).  out must hold base64_decoded_max(len) bytes
+ * (outcap is checked).  False on malformed input or a too-small buffer. */
+bool base64_decode(const char *in, size_t len, uint8_t *out, size_t outcap, size_t *outlen);
+size_t base64_decoded_max(size_t len);
+
+/* Append one message to an error buffer, separating messages with '\n' and
+ * truncating safely at errlen.  err must hold a string (err[0] = 0 to start);
+ * err NULL or errlen 0 = discard. */
+void err_appendf(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* Read a whole regular file (at most maxlen bytes) into a malloc'd,
+ * NUL-terminated buffer; *len_out = its length.  NULL with errno set on
+ * failure (EFBIG if larger than maxlen). */
+char *file_read_all(const char *path, size_t maxlen, size_t *len_out);
+
 #endif
