@@ -79,6 +79,11 @@ static const char *const log_level_words[] = {
 	"warning", "error", "log", "fatal", "panic", NULL
 };
 
+static const char *const dlbow_words[] = {
+	"off", "transaction", "trans_transaction", "always", "dml_adaptive", NULL
+};
+static const char *const standby_delay_words[] = { "none", "always", "if_over_threshold", NULL };
+
 /* Defaults are Pgpool-II 4.3's where the parameter is Pgpool-II's. */
 static const param_def params[] = {
 	P_STRING(pool_config, instance_name, "pgpoold"),  /* replaced by the file's name on load */
@@ -123,6 +128,27 @@ static const param_def params[] = {
 	P_BOOL(pool_config, logging_collector, false),
 	P_PATH(pool_config, log_directory, "log"),
 	P_STRING(pool_config, log_filename, "pgpoold.log"),
+
+	/* routing */
+	P_BOOL(pool_config, load_balance_mode, true),
+	P_BOOL(pool_config, statement_level_load_balance, false),
+	P_ENUM(pool_config, disable_load_balance_on_write, "transaction", dlbow_words),
+	P_STRING(pool_config, write_function_list, ""),
+	P_STRING(pool_config, read_only_function_list, ""),
+	P_STRING(pool_config, primary_routing_query_pattern_list, ""),
+	P_STRING(pool_config, database_redirect_preference_list, ""),
+	P_STRING(pool_config, app_name_redirect_preference_list, ""),
+	P_BOOL(pool_config, causal_reads, false),
+
+	/* replication delay check */
+	P_INT(pool_config, sr_check_period, 10, 0, SECONDS_MAX),
+	P_STRING(pool_config, sr_check_user, "nobody"),
+	P_STRING(pool_config, sr_check_password, ""),
+	P_STRING(pool_config, sr_check_database, "postgres"),
+	P_INT(pool_config, delay_threshold, 0, 0, INT_MAX),
+	P_INT(pool_config, delay_threshold_by_time, 0, 0, INT_MAX),
+	P_BOOL(pool_config, prefer_lower_delay_standby, false),
+	P_ENUM(pool_config, log_standby_delay, "if_over_threshold", standby_delay_words),
 };
 #define NUM_PARAMS (sizeof(params) / sizeof(params[0]))
 

@@ -74,6 +74,27 @@ typedef struct pool_config {
 	char *log_directory;
 	char *log_filename;
 
+	/* routing (streaming replication) */
+	bool load_balance_mode;
+	bool statement_level_load_balance;
+	char *disable_load_balance_on_write; /* off|transaction|trans_transaction|always|dml_adaptive */
+	char *write_function_list;           /* comma-separated regexes */
+	char *read_only_function_list;
+	char *primary_routing_query_pattern_list; /* ';'-separated regexes */
+	char *database_redirect_preference_list;
+	char *app_name_redirect_preference_list;
+	bool causal_reads;       /* read-your-writes across primary and standbys */
+
+	/* replication delay check */
+	int sr_check_period;     /* seconds; 0 = off */
+	char *sr_check_user;
+	char *sr_check_password;
+	char *sr_check_database;
+	int delay_threshold;     /* bytes; 0 = off */
+	int delay_threshold_by_time; /* milliseconds; 0 = off */
+	bool prefer_lower_delay_standby;
+	char *log_standby_delay; /* none|always|if_over_threshold */
+
 	int num_backends;        /* entries in backends[] */
 	backend_config backends[MAX_BACKENDS];
 } pool_config;

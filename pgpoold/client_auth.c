@@ -60,10 +60,10 @@ static bool entry_md5(const session *s, const passwd_entry *e, char out[MD5_PASS
 	char *plain = passwd_entry_plain(e, NULL);
 	if (!plain)
 		return false;
-	md5_password_hash(plain, s->sp.user, out);
+	bool ok = md5_password_hash(plain, s->sp.user, out);
 	OPENSSL_cleanse(plain, strlen(plain));
 	free(plain);
-	return true;
+	return ok;
 }
 
 static bool entry_verifier(const passwd_entry *e, scram_verifier *v)
@@ -161,8 +161,7 @@ static auth_result check_cleartext(session *s, client_auth *a, const char *pw)
 	bool ok = false;
 	if (e->kind == PASSWD_MD5) {
 		char h[MD5_PASSWD_LEN + 1];
-		md5_password_hash(pw, s->sp.user, h);
-		ok = timingsafe_streq(h, e->secret);
+		ok = md5_password_hash(pw, s->sp.user, h) && timingsafe_streq(h, e->secret);
 	} else if (e->kind == PASSWD_SCRAM) {
 		scram_verifier stored, mine;
 		ok = scram_verifier_parse(e->secret, &stored) &&
@@ -186,7 +185,8 @@ static auth_result check_md5(session *s, client_auth *a, const char *reply)
 		return fail(s, "user not found in pool_passwd");
 	if (!entry_md5(s, a->entry, stored))
 		return fail(s, "pool_passwd entry cannot be used for md5");
-	md5_salted_response(stored, a->md5_salt, expected);
+	if (!md5_salted_response(stored, a->md5_salt, expected))
+		return fail(s, "could not compute the md5 response");
 	return timingsafe_streq(expected, reply) ? AUTH_DONE : fail(s, "md5 password does not match");
 }
 

@@ -136,13 +136,19 @@ static bool auth_md5(server *srv, msg_reader *r)
 	if (!salt)
 		return false;
 	char stored[MD5_PASSWD_LEN + 1], reply[MD5_PASSWD_LEN + 1];
-	if (strncmp(srv->password, "md5", 3) == 0 && strlen(srv->password) == MD5_PASSWD_LEN)
+	bool ok;
+	if (strncmp(srv->password, "md5", 3) == 0 && strlen(srv->password) == MD5_PASSWD_LEN) {
 		snprintf(stored, sizeof(stored), "%s", srv->password);
-	else
-		md5_password_hash(srv->password, srv->user, stored);
-	md5_salted_response(stored, salt, reply);
-	send_password_msg(srv, reply, strlen(reply) + 1);
+		ok = true;
+	} else
+		ok = md5_password_hash(srv->password, srv->user, stored);
+	ok = ok && md5_salted_response(stored, salt, reply);
 	OPENSSL_cleanse(stored, sizeof(stored));
+	if (!ok) {
+		srv->fail_reason = "could not compute the md5 password response";
+		return false;
+	}
+	send_password_msg(srv, reply, strlen(reply) + 1);
 	return true;
 }
 

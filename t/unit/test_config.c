@@ -1,7 +1,9 @@
 /* Unit tests for libshared/config.c: defaults, valid files, @include,
  * every kind of error (with its file and line), backends, path resolution
  * and instance names.  Files are written under a fresh mkdtemp folder. */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include "suites.h"
 #include "config.h"
 #include "log.h"
@@ -196,8 +198,10 @@ START_TEST(test_param_names)
 		seen_port |= strcmp(config_param_name(n), "port") == 0;
 		seen_log_min |= strcmp(config_param_name(n), "log_min_messages") == 0;
 		ck_assert_str_ne(config_param_name(n), "backends");
+		for (int m = 0; m < n; m++)      /* no parameter listed twice */
+			ck_assert_str_ne(config_param_name(m), config_param_name(n));
 	}
-	ck_assert_int_eq(n, 32);
+	ck_assert_int_ge(n, 32);
 	ck_assert(seen_port && seen_log_min);
 	ck_assert_ptr_null(config_param_name(-1));
 	ck_assert_ptr_null(config_param_name(n + 1));
