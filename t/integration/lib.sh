@@ -243,8 +243,11 @@ px_init() {
         [log_connections]=true
         [max_message_size]=1073741824
     )
-    local extra=() kv k v
-    for kv in "$@"; do
+    local extra=() kv k v settings=()
+    # IT_PX_SETTINGS: extra KEY=VALUE words for every instance (before the
+    # test's own), e.g. IT_PX_SETTINGS='workers=1 log_min_messages="debug1"'
+    read -r -a settings <<< "${IT_PX_SETTINGS:-}"
+    for kv in "${settings[@]}" "$@"; do
         k=${kv%%=*}; v=${kv#*=}
         if [ -n "${val[$k]+x}" ]; then
             val[$k]=$v

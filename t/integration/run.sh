@@ -18,6 +18,8 @@
 #   IT_PG_PORTS="25435 25436"  preferred primary/standby ports (alternatives
 #                        are tried when busy)
 #   PGPOOLD_WRAPPER="valgrind ..."  command prefix for every pgpoold started
+#   IT_PX_SETTINGS='KEY=VALUE ...'  settings added to every pgpoold config
+#                        (libconfig values, no spaces inside a value)
 #   PGBIN                PostgreSQL bin directory (default: 15's)
 set -uo pipefail
 
