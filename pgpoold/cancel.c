@@ -16,7 +16,8 @@
 typedef struct cancel_slot {
 	bool used;
 	uint32_t client_pid, client_key;
-	cancel_target target;
+	cancel_target targets[CANCEL_MAX_TARGETS];
+	int num_targets;
 } cancel_slot;
 
 static pthread_mutex_t cancel_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -24,7 +25,7 @@ static cancel_slot *slots;
 static int num_slots;
 static int free_hint;
 
-int cancel_register(uint32_t client_pid, uint32_t client_key, const cancel_target *t)
+int cancel_register(uint32_t client_pid, uint32_t client_key, const cancel_target *t, int n)
 {
 	pthread_mutex_lock(&cancel_lock);
 	int slot = -1;
@@ -49,7 +50,10 @@ int cancel_register(uint32_t client_pid, uint32_t client_key, const cancel_targe
 		slots[slot].used = true;
 		slots[slot].client_pid = client_pid;
 		slots[slot].client_key = client_key;
-		slots[slot].target = *t;
+		if (n > CANCEL_MAX_TARGETS)
+			n = CANCEL_MAX_TARGETS;
+		memcpy(slots[slot].targets, t, sizeof(*t) * (size_t) n);
+		slots[slot].num_targets = n;
 		free_hint = slot + 1;
 	}
 	pthread_mutex_unlock(&cancel_lock);
@@ -68,15 +72,15 @@ void cancel_unregister(int slot)
 	pthread_mutex_unlock(&cancel_lock);
 }
 
-bool cancel_lookup(uint32_t client_pid, uint32_t client_key, cancel_target *out)
+int cancel_lookup(uint32_t client_pid, uint32_t client_key, cancel_target out[CANCEL_MAX_TARGETS])
 {
-	bool found = false;
+	int found = 0;
 	pthread_mutex_lock(&cancel_lock);
 	for (int i = 0; i < num_slots && !found; i++) {
 		if (slots[i].used && slots[i].client_pid == client_pid &&
 		    timingsafe_eq(&slots[i].client_key, &client_key, sizeof(client_key))) {
-			*out = slots[i].target;
-			found = true;
+			found = slots[i].num_targets;
+			memcpy(out, slots[i].targets, sizeof(out[0]) * (size_t) found);
 		}
 	}
 	pthread_mutex_unlock(&cancel_lock);
@@ -105,8 +109,8 @@ static void fwd_finish(cancel_fwd *f)
 	ev_set(&f->ev, 0);
 	close(f->ev.fd);
 	f->ev.fd = -1;
-	/* freed at once: only this handler refers to it, and it is the one
-	 * running (a later event in the batch sees a closed fd check below) */
+	/* freed at once: epoll reports a descriptor once per batch, so no other
+	 * event can name it */
 	free(f);
 }
 
@@ -128,7 +132,7 @@ static void fwd_event(ev_handler *h, uint32_t events)
 
 void cancel_forward(worker *w, const cancel_target *t)
 {
-	const node *nd = &g.nodes[t->node_id];
+	const node_addr *nd = &g.nodes[t->node_id];
 	cancel_fwd *f = calloc(1, sizeof(*f));
 	if (!f)
 		return;

@@ -17,11 +17,15 @@ typedef struct cancel_target {
 	uint32_t be_key;
 } cancel_target;
 
-/* Register a client key; returns a slot id (>= 0) for cancel_unregister, or -1. */
-int cancel_register(uint32_t client_pid, uint32_t client_key, const cancel_target *t);
+#define CANCEL_MAX_TARGETS 2   /* a session uses the primary and one standby */
+
+/* Register a client key for the session's backends; returns a slot id
+ * (>= 0) for cancel_unregister, or -1. */
+int cancel_register(uint32_t client_pid, uint32_t client_key, const cancel_target *t, int n);
 void cancel_unregister(int slot);
-/* Look up a client's CancelRequest; false if unknown (ignored, as PostgreSQL does). */
-bool cancel_lookup(uint32_t client_pid, uint32_t client_key, cancel_target *out);
+/* Look up a client's CancelRequest: the number of targets copied to out
+ * (0 if unknown: ignored, as PostgreSQL does). */
+int cancel_lookup(uint32_t client_pid, uint32_t client_key, cancel_target out[CANCEL_MAX_TARGETS]);
 /* Send the real CancelRequest to the backend from worker w. */
 void cancel_forward(struct worker *w, const cancel_target *t);
 void cancel_free_all(void);

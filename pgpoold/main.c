@@ -5,6 +5,7 @@
 #include "worker.h"
 #include "listener.h"
 #include "pool.h"
+#include "nodes.h"
 #include "cancel.h"
 #include "authfiles.h"
 #include "config.h"
@@ -87,7 +88,7 @@ static int resolve_nodes(void)
 	g.num_nodes = cfg->num_backends;
 	for (int i = 0; i < cfg->num_backends; i++) {
 		const backend_config *b = &cfg->backends[i];
-		node *nd = &g.nodes[i];
+		node_addr *nd = &g.nodes[i];
 		nd->id = i;
 		if (b->hostname[0] == '\0' || b->hostname[0] == '/') {
 			struct sockaddr_un *sun = (struct sockaddr_un *) &nd->addr;
@@ -302,6 +303,7 @@ int main(int argc, char **argv)
 	int rc = 1;
 	if (resolve_nodes() < 0 || split_reset_queries() < 0 || pool_init() < 0 || !authfiles_load())
 		goto out;
+	nodes_init();
 	if (write_pid_file(cfg.pid_file_name) < 0)
 		goto out;
 	char *dirs = xstrdup(cfg.unix_socket_directories);

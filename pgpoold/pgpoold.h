@@ -26,18 +26,18 @@ struct ev_handler {
 };
 
 /* A backend node as the data path sees it: resolved address once at start. */
-typedef struct node {
+typedef struct node_addr {
 	int id;
 	struct sockaddr_storage addr;
 	socklen_t addrlen;
 	char label[300];         /* "host:port" or socket path, for logs */
-} node;
+} node_addr;
 
 enum shutdown_mode { SHUTDOWN_NONE = 0, SHUTDOWN_SMART, SHUTDOWN_FAST };
 
 typedef struct pgpoold_state {
 	pool_config *cfg;
-	node nodes[MAX_BACKENDS];
+	node_addr nodes[MAX_BACKENDS];
 	int num_nodes;
 	atomic_int shutdown;            /* enum shutdown_mode */
 	atomic_int clients;             /* client connections open now */

@@ -64,7 +64,7 @@ static bool set_param(server *srv, const char *name, const char *value)
 	return true;
 }
 
-static bool parse_param_status(server *srv, const uint8_t *body, size_t len)
+bool server_note_param(server *srv, const uint8_t *body, size_t len)
 {
 	msg_reader r;
 	mr_init(&r, body, len);
@@ -77,7 +77,7 @@ static bool parse_param_status(server *srv, const uint8_t *body, size_t len)
 
 /* ---------------------------------------------------------------- output */
 
-static void update_interest(server *srv)
+void server_update_interest(server *srv)
 {
 	uint32_t mask = EPOLLIN;
 	if (srv->out_sent < srv->out.len || srv->state == SRV_CONNECTING)
@@ -85,8 +85,7 @@ static void update_interest(server *srv)
 	ev_set(&srv->ev, mask);
 }
 
-/* Send what we produced ourselves; false on a socket error. */
-static bool flush_out(server *srv)
+bool server_flush(server *srv)
 {
 	while (srv->out_sent < srv->out.len) {
 		ssize_t n = send(srv->ev.fd, srv->out.data + srv->out_sent,
@@ -271,7 +270,7 @@ static bool login_message(server *srv, char type, const uint8_t *body, size_t le
 		}
 		return true;
 	case 'S':
-		return parse_param_status(srv, body, len);
+		return server_note_param(srv, body, len);
 	case 'K':
 		if (len != 8)
 			return false;
@@ -313,7 +312,7 @@ static bool internal_message(server *srv, char type, const uint8_t *body, size_t
 		srv->internal_failed = true;
 		return true;
 	case 'S':
-		return parse_param_status(srv, body, len);
+		return server_note_param(srv, body, len);
 	case 'Z':
 		if (len != 1)
 			return false;
@@ -361,7 +360,7 @@ static void read_phase_messages(server *srv)
 			server_fail(srv, srv->fail_reason ? srv->fail_reason : "protocol violation from backend");
 			return;
 		}
-		if (srv->out.len > srv->out_sent && !flush_out(srv)) {
+		if (srv->out.len > srv->out_sent && !server_flush(srv)) {
 			server_fail(srv, "error writing to backend");
 			return;
 		}
@@ -370,7 +369,7 @@ static void read_phase_messages(server *srv)
 			return;
 		}
 	}
-	update_interest(srv);
+	server_update_interest(srv);
 }
 
 static void server_fail(server *srv, const char *reason)
@@ -400,7 +399,7 @@ void server_own_event(ev_handler *h, uint32_t events)
 	}
 	if (srv->state != SRV_LOGIN && srv->state != SRV_INTERNAL)
 		return;
-	if (!flush_out(srv)) {
+	if (!server_flush(srv)) {
 		server_fail(srv, "error writing to backend");
 		return;
 	}
@@ -408,13 +407,13 @@ void server_own_event(ev_handler *h, uint32_t events)
 		read_phase_messages(srv);
 		return;
 	}
-	update_interest(srv);
+	server_update_interest(srv);
 }
 
 server *server_connect(worker *w, int node_id, struct pool_entry *pool,
 	const startup_packet *sp, const char *password, server_done_fn done)
 {
-	const node *nd = &g.nodes[node_id];
+	const node_addr *nd = &g.nodes[node_id];
 	server *srv = calloc(1, sizeof(*srv));
 	if (!srv)
 		return NULL;
@@ -447,9 +446,9 @@ server *server_connect(worker *w, int node_id, struct pool_entry *pool,
 		log_warning("could not connect to backend node %d (%s): %s", node_id, nd->label, strerror(errno));
 		goto fail;
 	}
-	if (srv->state == SRV_LOGIN && !flush_out(srv))
+	if (srv->state == SRV_LOGIN && !server_flush(srv))
 		goto fail;
-	update_interest(srv);
+	server_update_interest(srv);
 	if (srv->ev.mask == 0)
 		goto fail;
 	pool_count_connect(pool);
@@ -480,89 +479,15 @@ void server_run_internal(server *srv, const char *const *queries, int n, server_
 	srv->internal_left = n;
 	for (int i = 0; i < n; i++)
 		proto_query(&srv->out, queries[i]);
-	if (srv->out.oom || !flush_out(srv)) {
+	if (srv->out.oom || !server_flush(srv)) {
 		server_fail(srv, "error sending to backend");
 		return;
 	}
 	srv->ev.fn = server_own_event;
-	update_interest(srv);
+	server_update_interest(srv);
 	/* replies may already be buffered */
 	if (srv->in.tail > srv->in.head)
 		server_own_event(&srv->ev, EPOLLIN);
-}
-
-/* ---------------------------------------------------------------- relay */
-
-void server_note_client_msg(server *srv, char type)
-{
-	switch (type) {
-	case 'Q':
-	case 'S':
-	case 'F':
-		srv->pending_syncs++;
-		srv->unsynced = false;
-		break;
-	case 'd':
-	case 'c':
-	case 'f':
-	case 'H':
-		break;
-	default:
-		srv->unsynced = true;
-	}
-}
-
-bool server_is_idle_point(const server *srv)
-{
-	return srv->pending_syncs == 0 && !srv->unsynced && srv->in.pass == 0 &&
-		srv->in.scan == srv->in.tail;
-}
-
-bool server_scan_relay(server *srv)
-{
-	iobuf *b = &srv->in;
-	while (b->scan < b->tail) {
-		size_t avail = b->tail - b->scan;
-		if (b->pass) {
-			size_t n = avail < b->pass ? avail : b->pass;
-			b->scan += n;
-			b->pass -= n;
-			continue;
-		}
-		if (avail < MSG_HEADER_LEN)
-			return iobuf_make_room(b, MSG_HEADER_LEN);
-		const uint8_t *p = b->data + b->scan;
-		char type = (char) p[0];
-		uint32_t len = be32(p + 1);
-		if (len < 4)
-			return false;
-		size_t whole = (size_t) len + 1;
-		srv->last_msg = type;
-		if (type != 'Z' && type != 'S') {
-			/* relayed without a look: may be bigger than the buffer */
-			if (avail >= whole)
-				b->scan += whole;
-			else {
-				b->scan = b->tail;
-				b->pass = whole - avail;
-			}
-			continue;
-		}
-		if (len > 64 * 1024)
-			return false;
-		if (avail < whole)
-			return iobuf_make_room(b, whole - avail);
-		if (type == 'Z') {
-			if (len != 5)
-				return false;
-			srv->tx_status = (char) p[5];
-			if (srv->pending_syncs > 0)
-				srv->pending_syncs--;
-		} else if (!parse_param_status(srv, p + 5, len - 4))
-			return false;
-		b->scan += whole;
-	}
-	return true;
 }
 
 /* ---------------------------------------------------------------- close */

@@ -42,20 +42,17 @@ typedef struct server {
 	buf out;                      /* bytes we produced for the backend */
 	size_t out_sent;
 	char tx_status;               /* last ReadyForQuery status */
-	char last_msg;                /* type of the last message relayed to the client */
 	uint32_t be_pid, be_key;      /* BackendKeyData */
 	server_kv *params;         /* ParameterStatus values, current */
 	int num_params;
 	int auth_code;                /* AUTH_REQ_* the backend asked for; 0 = trust */
 	char *user;                   /* login user, for md5 */
 	char *password;               /* for login only; wiped after */
-	bool unsynced;                /* extended-protocol messages sent since the last Sync */
 	struct scram_client *scram;
 	uint8_t *login_error;         /* backend's ErrorResponse during login (whole message) */
 	size_t login_error_len;
 	const char *fail_reason;      /* why login/internal failed, for logs and clients */
-	int pending_syncs;            /* ReadyForQuery replies still owed to the client */
-	bool sent_since_ready;        /* client bytes went out after the last ReadyForQuery */
+	bool discarding;              /* the message streaming through (in.pass) is swallowed */
 	int internal_left;            /* internal queries still awaiting ReadyForQuery */
 	bool internal_failed;
 	server_done_fn done;          /* called when login or internal queries end */
@@ -74,13 +71,12 @@ int server_attach(server *srv, struct worker *w);
 /* Run queries one after another (each its own Query message), swallowing the
  * replies but keeping ParameterStatus values; done(srv, ok) at the end. */
 void server_run_internal(server *srv, const char *const *queries, int n, server_done_fn done);
-/* Scan relayed backend bytes [scan, tail): track ReadyForQuery and
- * ParameterStatus.  Returns false on a protocol violation. */
-bool server_scan_relay(server *srv);
-/* Client bytes of one message type went out to this server (sync accounting). */
-void server_note_client_msg(server *srv, char type);
-/* Whether the connection sits at a message boundary with nothing owed. */
-bool server_is_idle_point(const server *srv);
+/* Send what is queued in out; false on a socket error. */
+bool server_flush(server *srv);
+/* Record a ParameterStatus message body; false if malformed. */
+bool server_note_param(server *srv, const uint8_t *body, size_t len);
+/* Keep epoll interest right for a connection in login or internal queries. */
+void server_update_interest(server *srv);
 /* Close now: Terminate if it was logged in, close the socket, unlink from
  * the epoll set; memory is freed after the current event batch (or at once
  * when not owned by a worker). */

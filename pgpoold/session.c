@@ -1,8 +1,12 @@
-/* Client sessions: see session.h. */
+/* Client sessions: see session.h.  This file is the life cycle: accept,
+ * startup, authentication, getting backend connections, closing; relay.c
+ * is what happens in between. */
 #include "session.h"
 #include "worker.h"
 #include "server.h"
 #include "pool.h"
+#include "nodes.h"
+#include "route.h"
 #include "cancel.h"
 #include "client_auth.h"
 #include "authfiles.h"
@@ -26,40 +30,60 @@
 
 static void client_event(ev_handler *h, uint32_t events);
 static void server_event(ev_handler *h, uint32_t events);
-static void acquire_server(session *s);
 static void finalize(session *s);
 
 /* ---------------------------------------------------------------- output */
 
-static void update_interest(session *s)
+static bool has_output_for_client(const session *s)
+{
+	if (s->cout_sent < s->cout.len)
+		return true;
+	if (s->relay_node >= 0 && s->conns[s->relay_node]) {
+		const server *srv = s->conns[s->relay_node];
+		return srv->in.head < srv->in.scan;
+	}
+	return false;
+}
+
+void session_update_interest(session *s)
 {
 	if (s->ev.fd < 0)
 		return;
-	uint32_t cmask = 0, smask = 0;
-	server *srv = s->srv;
-	bool to_client = s->cout_sent < s->cout.len || (srv && srv->in.head < srv->in.scan);
-	if (to_client)
-		cmask |= EPOLLOUT;
+	uint32_t cmask = has_output_for_client(s) ? EPOLLOUT : 0;
 	switch (s->state) {
 	case SESS_STARTUP:
 	case SESS_AUTH:
 		cmask |= EPOLLIN;
 		break;
-	case SESS_ACTIVE:
-		/* read from one side only while the other side can take it */
-		if (s->cin.head == s->cin.scan)
+	case SESS_ACTIVE: {
+		/* stop reading the client while a backend has a backlog */
+		bool backlog = false;
+		for (int n = 0; n < s->num_conns; n++) {
+			server *srv = s->conns[n];
+			if (srv && srv->out.len - srv->out_sent > 256 * 1024)
+				backlog = true;
+		}
+		if (!backlog)
 			cmask |= EPOLLIN;
-		if (!to_client)
-			smask |= EPOLLIN;
-		if (s->cin.head < s->cin.scan)
-			smask |= EPOLLOUT;
+		for (int n = 0; n < s->num_conns; n++) {
+			server *srv = s->conns[n];
+			if (!srv || srv->state != SRV_ACTIVE)
+				continue;
+			uint32_t smask = 0;
+			/* read a backend while its buffer has room and the client is not
+			 * behind; replies wait in the kernel otherwise */
+			if (!has_output_for_client(s) && (srv->in.tail < srv->in.cap || srv->in.head > 0 || !srv->in.data))
+				smask |= EPOLLIN;
+			if (srv->out_sent < srv->out.len)
+				smask |= EPOLLOUT;
+			ev_set(&srv->ev, smask ? smask : EPOLLRDHUP);
+		}
 		break;
+	}
 	default:
 		break;
 	}
 	ev_set(&s->ev, cmask);
-	if (srv && srv->state == SRV_ACTIVE)
-		ev_set(&srv->ev, smask);
 }
 
 /* Send queued messages of our own; false if the client socket failed. */
@@ -82,6 +106,11 @@ static bool flush_cout(session *s)
 	return true;
 }
 
+bool session_flush_cout(session *s)
+{
+	return flush_cout(s);
+}
+
 bool session_send(session *s)
 {
 	if (s->cout.oom) {
@@ -93,7 +122,7 @@ bool session_send(session *s)
 		session_close(s, NULL, NULL);
 		return false;
 	}
-	update_interest(s);
+	session_update_interest(s);
 	return true;
 }
 
@@ -124,15 +153,26 @@ static void format_addr(session *s)
 void session_accept(worker *w, int fd, const struct sockaddr *addr, socklen_t addrlen, bool is_unix)
 {
 	session *s = calloc(1, sizeof(*s));
-	if (!s) {
+	server **conns = calloc((size_t) (g.num_nodes ? g.num_nodes : 1), sizeof(server *));
+	if (!s || !conns) {
+		free(s);
+		free(conns);
 		close(fd);
 		return;
 	}
+	s->conns = conns;
+	s->num_conns = g.num_nodes;
 	s->ev.fn = client_event;
 	s->ev.fd = fd;
 	s->ev.w = w;
 	s->is_unix = is_unix;
 	s->cancel_slot = -1;
+	s->relay_node = -1;
+	s->copy_node = -1;
+	s->pass_node = -1;
+	s->primary = -1;
+	s->lb_node = -1;
+	s->tx_status = 'I';
 	if (addrlen > sizeof(s->addr))
 		addrlen = sizeof(s->addr);
 	memcpy(&s->addr, addr, addrlen);
@@ -172,42 +212,6 @@ static void unlink_session(session *s)
 	w->num_sessions--;
 }
 
-/* Hand the backend connection back: reset it and cache it if it sits at a
- * message boundary with nothing owed, else close it. */
-static void release_server(session *s)
-{
-	server *srv = s->srv;
-	if (!srv)
-		return;
-	s->srv = NULL;
-	srv->client = NULL;
-	bool clean = srv->state == SRV_ACTIVE && s->cin.head == s->cin.tail && server_is_idle_point(srv) &&
-		g.cfg->connection_cache && atomic_load(&g.shutdown) != SHUTDOWN_FAST;
-	if (!clean) {
-		server_close(srv);
-		return;
-	}
-	worker *w = s->ev.w;
-	srv->next = w->orphans;
-	srv->prev = NULL;
-	if (w->orphans)
-		w->orphans->prev = srv;
-	w->orphans = srv;
-	const char *queries[32];
-	int n = 0;
-	for (int i = 0; i < g.num_reset_queries && n < 32; i++) {
-		/* ABORT only inside a transaction, as Pgpool-II */
-		if (srv->tx_status == 'I' && strcasecmp(g.reset_queries[i], "ABORT") == 0)
-			continue;
-		queries[n++] = g.reset_queries[i];
-	}
-	iobuf_clear(&srv->in);
-	if (n == 0)
-		session_server_reset_done(srv, true);
-	else
-		server_run_internal(srv, queries, n, session_server_reset_done);
-}
-
 static void unlink_orphan(server *srv)
 {
 	worker *w = srv->ev.w;
@@ -237,12 +241,58 @@ void session_server_reset_done(server *srv, bool ok)
 	w->to_pool = srv;
 }
 
+/* Reset one backend connection and cache it, or close it when it is not at
+ * a clean boundary. */
+static void release_one(session *s, server *srv, bool clean)
+{
+	srv->client = NULL;
+	if (!clean || srv->state != SRV_ACTIVE || srv->out_sent < srv->out.len ||
+	    srv->in.pass || srv->in.head != srv->in.tail ||
+	    !g.cfg->connection_cache || atomic_load(&g.shutdown) == SHUTDOWN_FAST ||
+	    !node_usable(srv->node_id)) {
+		server_close(srv);
+		return;
+	}
+	worker *w = s->ev.w;
+	srv->next = w->orphans;
+	srv->prev = NULL;
+	if (w->orphans)
+		w->orphans->prev = srv;
+	w->orphans = srv;
+	const char *queries[32];
+	int n = 0;
+	for (int i = 0; i < g.num_reset_queries && n < 32; i++) {
+		/* ABORT only inside a transaction, as Pgpool-II */
+		if (srv->tx_status == 'I' && strcasecmp(g.reset_queries[i], "ABORT") == 0)
+			continue;
+		queries[n++] = g.reset_queries[i];
+	}
+	iobuf_clear(&srv->in);
+	if (n == 0)
+		session_server_reset_done(srv, true);
+	else
+		server_run_internal(srv, queries, n, session_server_reset_done);
+}
+
+static void release_servers(session *s)
+{
+	bool clean = relay_idle(s);
+	for (int n = 0; n < s->num_conns; n++) {
+		server *srv = s->conns[n];
+		if (!srv)
+			continue;
+		s->conns[n] = NULL;
+		release_one(s, srv, clean);
+	}
+	s->relay_node = -1;
+}
+
 static void finalize(session *s)
 {
 	if (s->state == SESS_CLOSED)
 		return;
 	s->state = SESS_CLOSED;
-	release_server(s);
+	release_servers(s);
 	cancel_unregister(s->cancel_slot);
 	s->cancel_slot = -1;
 	if (s->ev.fd >= 0) {
@@ -262,9 +312,8 @@ void session_close(session *s, const char *sqlstate, const char *message)
 {
 	if (s->state == SESS_CLOSED)
 		return;
-	if (sqlstate && !s->client_gone) {
+	if (sqlstate && !s->client_gone)
 		proto_error(&s->cout, "FATAL", sqlstate, message, NULL);
-	}
 	if (s->client_gone || s->cout_sent >= s->cout.len || s->cout.oom) {
 		finalize(s);
 		return;
@@ -273,7 +322,7 @@ void session_close(session *s, const char *sqlstate, const char *message)
 	if (s->state == SESS_CLOSING)
 		return;
 	s->state = SESS_CLOSING;
-	release_server(s);
+	release_servers(s);
 	if (!flush_cout(s) || s->cout_sent >= s->cout.len) {
 		finalize(s);
 		return;
@@ -292,7 +341,17 @@ void session_free(session *s)
 		OPENSSL_cleanse(s->backend_password, strlen(s->backend_password));
 		free(s->backend_password);
 	}
+	expect_free(&s->eq);
+	stmt_table_free(&s->stmts);
+	for (int i = 0; i < s->num_locals; i++)
+		buf_free(&s->locals[i]);
+	free(s->locals);
+	for (int i = 0; i < s->num_temp_tables; i++)
+		free(s->temp_tables[i]);
+	free(s->temp_tables);
+	free(s->begin_sql);
 	free(s->startup_raw);
+	free(s->conns);
 	free(s);
 }
 
@@ -300,28 +359,36 @@ void session_free(session *s)
 
 static void go_active(session *s)
 {
-	server *srv = s->srv;
+	server *prim = s->conns[s->primary];
 	proto_auth_request(&s->cout, AUTH_REQ_OK, NULL, 0);
-	for (int i = 0; i < srv->num_params; i++)
-		proto_parameter_status(&s->cout, srv->params[i].name, srv->params[i].value);
+	for (int i = 0; i < prim->num_params; i++)
+		proto_parameter_status(&s->cout, prim->params[i].name, prim->params[i].value);
 	if (!random_bytes(&s->key_secret, sizeof(s->key_secret))) {
 		session_close(s, "53000", "could not generate cancel key");
 		return;
 	}
-	s->key_pid = srv->be_pid;
-	cancel_target t = { srv->node_id, srv->be_pid, srv->be_key };
-	s->cancel_slot = cancel_register(s->key_pid, s->key_secret, &t);
+	/* the primary's real pid: PQbackendPID() matches pg_backend_pid() there */
+	s->key_pid = prim->be_pid;
+	cancel_target targets[2];
+	int nt = 0;
+	for (int n = 0; n < s->num_conns && nt < 2; n++)
+		if (s->conns[n])
+			targets[nt++] = (cancel_target) { n, s->conns[n]->be_pid, s->conns[n]->be_key };
+	s->cancel_slot = cancel_register(s->key_pid, s->key_secret, targets, nt);
 	proto_backend_key(&s->cout, s->key_pid, s->key_secret);
-	proto_ready(&s->cout, srv->tx_status);
-	srv->pending_syncs = 0;
-	srv->unsynced = false;
+	proto_ready(&s->cout, prim->tx_status);
 	s->state = SESS_ACTIVE;
-	srv->state = SRV_ACTIVE;
-	srv->ev.fn = server_event;
+	for (int n = 0; n < s->num_conns; n++) {
+		server *srv = s->conns[n];
+		if (srv) {
+			srv->state = SRV_ACTIVE;
+			srv->ev.fn = server_event;
+		}
+	}
 	s->last_client_ms = now_ms();
 	if (g.cfg->log_connections)
-		log_log("connection authorized: user=%s database=%s host=%s node=%d backend_pid=%u",
-			s->sp.user, s->sp.database, s->addr_str, srv->node_id, srv->be_pid);
+		log_log("connection authorized: user=%s database=%s host=%s primary=%d load_balance_node=%d backend_pid=%u",
+			s->sp.user, s->sp.database, s->addr_str, s->primary, s->lb_node, prim->be_pid);
 	session_send(s);
 }
 
@@ -335,32 +402,75 @@ static hba_method method_of_backend(int auth_code)
 	}
 }
 
-static void server_ready(server *srv, bool ok)
+/* Every connection is logged in and prepared: authenticate the client if
+ * that waited for the backend's method, else go. */
+static void all_servers_ready(session *s)
 {
-	session *s = srv->client;
-	if (!ok) {
-		s->srv = NULL;
-		server_close(srv);
-		session_close(s, "08006", "could not prepare the backend connection");
-		return;
+	for (int n = 0; n < s->num_conns; n++) {
+		server *srv = s->conns[n];
+		if (srv) {
+			srv->state = SRV_ACTIVE;
+			srv->ev.fn = server_event;
+			ev_set(&srv->ev, EPOLLRDHUP);
+		}
 	}
-	srv->state = SRV_ACTIVE;
-	srv->ev.fn = server_event;
 	if (s->auth_after_server && !s->auth_done) {
-		/* enable_pool_hba is off: ask the client what the backend asked us */
-		auth_result r = client_auth_start(s, method_of_backend(srv->auth_code), 0);
-		ev_set(&srv->ev, 0);
+		/* enable_pool_hba is off: ask the client what the primary asked us */
+		auth_result r = client_auth_start(s, method_of_backend(s->conns[s->primary]->auth_code), 0);
 		if (r == AUTH_DONE)
 			session_auth_ok(s);
 		else if (r == AUTH_FAILED)
 			session_close(s, NULL, NULL);
 		else {
 			s->state = SESS_AUTH;
-			update_interest(s);
+			session_update_interest(s);
 		}
 		return;
 	}
 	go_active(s);
+}
+
+/* A backend connection of ours could not be had: the primary's failure ends
+ * the session; a standby's only means reads go to the primary. */
+static void server_unavailable(session *s, server *srv, const char *msg)
+{
+	int node_id = srv->node_id;
+	s->conns[node_id] = NULL;
+	bool primary = node_id == s->primary;
+	if (primary && srv->login_error) {
+		/* the backend's own FATAL (unknown database, bad password...) */
+		buf_put(&s->cout, srv->login_error, srv->login_error_len);
+		log_log("backend node %d refused user=%s database=%s for %s", node_id,
+			s->sp.user, s->sp.database, s->addr_str);
+		server_close(srv);
+		session_close(s, NULL, NULL);
+		return;
+	}
+	server_close(srv);
+	if (primary) {
+		log_warning("%s (client %s)", msg, s->addr_str);
+		session_close(s, "08006", msg);
+		return;
+	}
+	log_warning("%s; reads of %s go to the primary", msg, s->addr_str);
+	if (s->lb_node == node_id)
+		s->lb_node = s->primary;
+	if (--s->logins_pending == 0)
+		all_servers_ready(s);
+}
+
+static void server_prepared(server *srv, bool ok)
+{
+	session *s = srv->client;
+	if (!ok) {
+		server_unavailable(s, srv, "could not prepare the backend connection");
+		return;
+	}
+	srv->state = SRV_ACTIVE;
+	srv->ev.fn = server_event;
+	ev_set(&srv->ev, EPOLLRDHUP);
+	if (--s->logins_pending == 0)
+		all_servers_ready(s);
 }
 
 /* A connection is ours (new or cached): align application_name, then go. */
@@ -369,7 +479,7 @@ static void prepare_server(session *s, server *srv)
 	const char *want = s->sp.application_name ? s->sp.application_name : "";
 	const char *have = server_param(srv, "application_name");
 	if (have && strcmp(have, want) == 0) {
-		server_ready(srv, true);
+		server_prepared(srv, true);
 		return;
 	}
 	buf q;
@@ -383,11 +493,11 @@ static void prepare_server(session *s, server *srv)
 	buf_put_str(&q, "'");
 	if (q.oom) {
 		buf_free(&q);
-		server_ready(srv, false);
+		server_prepared(srv, false);
 		return;
 	}
 	const char *queries[1] = { (const char *) q.data };
-	server_run_internal(srv, queries, 1, server_ready);
+	server_run_internal(srv, queries, 1, server_prepared);
 	buf_free(&q);
 }
 
@@ -398,52 +508,71 @@ static void login_done(server *srv, bool ok)
 		prepare_server(s, srv);
 		return;
 	}
-	s->srv = NULL;
-	if (srv->login_error) {
-		/* the backend's own FATAL (unknown database, bad password...) */
-		buf_put(&s->cout, srv->login_error, srv->login_error_len);
-		log_log("backend node %d refused user=%s database=%s for %s", srv->node_id,
-			s->sp.user, s->sp.database, s->addr_str);
-		server_close(srv);
-		session_close(s, NULL, NULL);
-		return;
-	}
 	char msg[512];
 	snprintf(msg, sizeof(msg), "could not connect to backend node %d: %s", srv->node_id,
 		srv->fail_reason ? srv->fail_reason : "unknown error");
-	log_warning("%s (client %s)", msg, s->addr_str);
-	server_close(srv);
-	session_close(s, "08006", msg);
+	server_unavailable(s, srv, msg);
 }
 
-static void acquire_server(session *s)
+/* Get a connection to node: from the cache, else a new login. */
+static bool open_server(session *s, int node_id)
 {
 	worker *w = s->ev.w;
-	s->state = SESS_WAIT_SERVER;
-	server *srv = s->need_fresh_server ? NULL : pool_take(s->pool);
+	pool_entry *pe = pool_entry_for(node_id, &s->sp);
+	if (!pe)
+		return false;
+	server *srv = s->need_fresh_server ? NULL : pool_take(pe);
 	if (srv) {
 		if (server_attach(srv, w) < 0) {
 			server_close(srv);
-			session_close(s, "08006", "could not use a cached backend connection");
-			return;
+			return false;
 		}
 		srv->client = s;
-		s->srv = srv;
+		s->conns[node_id] = srv;
 		srv->state = SRV_ACTIVE;
+		s->logins_pending++;
 		prepare_server(s, srv);
+		return true;
+	}
+	srv = server_connect(w, node_id, pe, &s->sp, s->backend_password, login_done);
+	if (!srv)
+		return false;
+	srv->client = s;
+	s->conns[node_id] = srv;
+	s->logins_pending++;
+	return true;
+}
+
+/* The primary, and the load-balance node when it is another one. */
+static void acquire_servers(session *s)
+{
+	s->state = SESS_WAIT_SERVER;
+	s->primary = nodes_primary();
+	if (s->primary < 0 || !node_usable(s->primary)) {
+		session_close(s, "57P03", "no primary node is available");
 		return;
 	}
-	srv = server_connect(w, s->pool->node_id, s->pool, &s->sp, s->backend_password, login_done);
-	if (!srv) {
+	s->lb_node = route_choose_lb_node(s);
+	/* one pending count held across the opens, so that a login finishing
+	 * at once cannot complete the set early */
+	s->logins_pending = 1;
+	if (!open_server(s, s->primary)) {
 		char msg[400];
-		snprintf(msg, sizeof(msg), "could not connect to backend node %d (%s)", s->pool->node_id,
-			g.nodes[s->pool->node_id].label);
+		snprintf(msg, sizeof(msg), "could not connect to backend node %d (%s)", s->primary,
+			g.nodes[s->primary].label);
 		session_close(s, "08006", msg);
 		return;
 	}
-	srv->client = s;
-	s->srv = srv;
-	update_interest(s);
+	if (s->state != SESS_WAIT_SERVER)
+		return;
+	if (s->lb_node != s->primary && !open_server(s, s->lb_node))
+		s->lb_node = s->primary;
+	if (s->state != SESS_WAIT_SERVER)
+		return;
+	if (--s->logins_pending == 0)
+		all_servers_ready(s);
+	else
+		session_update_interest(s);
 }
 
 void session_auth_ok(session *s)
@@ -451,11 +580,11 @@ void session_auth_ok(session *s)
 	s->auth_done = true;
 	client_auth_free(s->auth);
 	s->auth = NULL;
-	if (s->srv) {
+	if (s->primary >= 0 && s->conns[s->primary]) {
 		go_active(s);
 		return;
 	}
-	acquire_server(s);
+	acquire_servers(s);
 }
 
 /* ---------------------------------------------------------------- startup */
@@ -476,14 +605,13 @@ static void begin_auth(session *s)
 {
 	s->af = authfiles_get();
 	pick_backend_password(s);
-	s->pool = pool_entry_for(0, &s->sp);
-	if (!s->af || !s->pool) {
+	if (!s->af) {
 		session_close(s, "53200", "out of memory");
 		return;
 	}
 	if (!s->af->hba) {
 		s->auth_after_server = true;
-		acquire_server(s);
+		acquire_servers(s);
 		return;
 	}
 	hba_client c = {
@@ -507,7 +635,7 @@ static void begin_auth(session *s)
 		session_close(s, NULL, NULL);
 	else {
 		s->state = SESS_AUTH;
-		update_interest(s);
+		session_update_interest(s);
 	}
 }
 
@@ -556,10 +684,11 @@ static void startup_message(session *s, const uint8_t *pkt, size_t len)
 
 static void cancel_request(session *s, const startup_packet *sp)
 {
-	cancel_target t;
-	if (cancel_lookup(sp->cancel_pid, sp->cancel_key, &t))
-		cancel_forward(s->ev.w, &t);
-	else
+	cancel_target t[CANCEL_MAX_TARGETS];
+	int n = cancel_lookup(sp->cancel_pid, sp->cancel_key, t);
+	for (int i = 0; i < n; i++)
+		cancel_forward(s->ev.w, &t[i]);
+	if (n == 0)
 		log_log("cancel request from %s did not match any session", s->addr_str);
 	s->client_gone = true;   /* nothing is sent back, as PostgreSQL */
 	session_close(s, NULL, NULL);
@@ -638,194 +767,7 @@ static void process_auth(session *s)
 	}
 }
 
-/* ---------------------------------------------------------------- relay */
-
-/* CREATE/DROP/ALTER DATABASE fail while any other session is connected to the
- * database concerned: idle cached connections must not be that session. */
-static bool is_database_ddl(const uint8_t *sql, size_t len)
-{
-	size_t i = 0;
-	while (i < len && (sql[i] == ' ' || sql[i] == '\t' || sql[i] == '\n' || sql[i] == '\r'))
-		i++;
-	static const char *const verbs[] = { "create", "drop", "alter" };
-	for (size_t v = 0; v < 3; v++) {
-		size_t vl = strlen(verbs[v]);
-		if (len - i > vl && strncasecmp((const char *) sql + i, verbs[v], vl) == 0) {
-			size_t j = i + vl;
-			if (sql[j] != ' ' && sql[j] != '\t' && sql[j] != '\n' && sql[j] != '\r')
-				return false;
-			while (j < len && (sql[j] == ' ' || sql[j] == '\t' || sql[j] == '\n' || sql[j] == '\r'))
-				j++;
-			return len - j >= 8 && strncasecmp((const char *) sql + j, "database", 8) == 0;
-		}
-	}
-	return false;
-}
-
-#define DDL_PEEK 96
-
-/* Check client bytes [scan, tail) message by message.  Returns false when
- * the session must end (Terminate or a bad message; error queued). */
-static bool scan_client(session *s)
-{
-	iobuf *b = &s->cin;
-	server *srv = s->srv;
-	while (b->scan < b->tail) {
-		size_t avail = b->tail - b->scan;
-		if (b->pass) {
-			size_t n = avail < b->pass ? avail : b->pass;
-			b->scan += n;
-			b->pass -= n;
-			continue;
-		}
-		if (avail < MSG_HEADER_LEN)
-			return iobuf_make_room(b, MSG_HEADER_LEN) || (session_close(s, "53200", "out of memory"), false);
-		const uint8_t *p = b->data + b->scan;
-		char type = (char) p[0];
-		uint32_t len = be32(p + 1);
-		if (len < 4 || len - 4 > (uint32_t) g.cfg->max_message_size) {
-			log_warning("invalid message length %u (type %d) from %s", len, (int) (uint8_t) type, s->addr_str);
-			b->tail = b->scan;   /* nothing of it reaches the backend */
-			session_close(s, "08P01", "invalid message length");
-			return false;
-		}
-		if (type == 'X') {
-			b->tail = b->scan;
-			s->client_gone = true;
-			return false;
-		}
-		size_t whole = (size_t) len + 1;
-		if (type == 'Q') {
-			size_t peek = len - 4 < DDL_PEEK ? len - 4 : DDL_PEEK;
-			if (avail < MSG_HEADER_LEN + peek)
-				return iobuf_make_room(b, MSG_HEADER_LEN + peek - avail) ||
-					(session_close(s, "53200", "out of memory"), false);
-			if (is_database_ddl(p + MSG_HEADER_LEN, peek))
-				pool_drop_idle(NULL);
-		}
-		server_note_client_msg(srv, type);
-		if (avail >= whole)
-			b->scan += whole;
-		else {
-			b->scan = b->tail;
-			b->pass = whole - avail;
-		}
-	}
-	return true;
-}
-
-static void backend_lost(session *s, const char *why)
-{
-	server *srv = s->srv;
-	log_warning("backend node %d connection lost for %s (user=%s database=%s): %s",
-		srv->node_id, s->addr_str, s->sp.user, s->sp.database, why);
-	/* what the backend managed to say still goes out, then our error unless
-	 * its own FATAL already did */
-	bool had_fatal = srv->last_msg == 'E';
-	if (srv->in.head < srv->in.scan)
-		buf_put(&s->cout, srv->in.data + srv->in.head, srv->in.scan - srv->in.head);
-	bool boundary = srv->in.pass == 0;
-	s->srv = NULL;
-	server_close(srv);
-	if (had_fatal || !boundary)
-		session_close(s, NULL, NULL);
-	else
-		session_close(s, "08006", "server closed the connection unexpectedly");
-}
-
-/* Move bytes client -> backend. */
-static bool pump_to_server(session *s, bool readable)
-{
-	server *srv = s->srv;
-	if (s->cin.head < s->cin.scan) {
-		int rc = iobuf_send_scanned(&s->cin, srv->ev.fd);
-		if (rc == IO_ERR) {
-			backend_lost(s, "write failed");
-			return false;
-		}
-		if (rc == IO_AGAIN)
-			return true;
-	}
-	if (!readable)
-		return true;
-	int rc = iobuf_recv(&s->cin, s->ev.fd);
-	if (rc == IO_AGAIN)
-		return true;
-	if (rc == IO_EOF || rc == IO_ERR) {
-		s->client_gone = true;
-		session_close(s, NULL, NULL);
-		return false;
-	}
-	s->last_client_ms = now_ms();
-	if (!scan_client(s)) {
-		if (s->client_gone && s->state == SESS_ACTIVE) {
-			/* Terminate: pass on what came before it, then leave */
-			iobuf_send_scanned(&s->cin, srv->ev.fd);
-			session_close(s, NULL, NULL);
-		}
-		return false;
-	}
-	int src = iobuf_send_scanned(&s->cin, srv->ev.fd);
-	if (src == IO_ERR) {
-		backend_lost(s, "write failed");
-		return false;
-	}
-	return true;
-}
-
-/* Move bytes backend -> client. */
-static bool pump_to_client(session *s, bool readable)
-{
-	server *srv = s->srv;
-	if (s->cout_sent < s->cout.len) {
-		if (!flush_cout(s)) {
-			s->client_gone = true;
-			session_close(s, NULL, NULL);
-			return false;
-		}
-		if (s->cout_sent < s->cout.len)
-			return true;
-	}
-	if (srv->in.head < srv->in.scan) {
-		int rc = iobuf_send_scanned(&srv->in, s->ev.fd);
-		if (rc == IO_ERR) {
-			s->client_gone = true;
-			session_close(s, NULL, NULL);
-			return false;
-		}
-		if (rc == IO_AGAIN)
-			return true;
-	}
-	if (!readable)
-		return true;
-	int rc = iobuf_recv(&srv->in, srv->ev.fd);
-	if (rc == IO_AGAIN)
-		return true;
-	if (rc == IO_EOF || rc == IO_ERR) {
-		backend_lost(s, rc == IO_EOF ? "backend closed the connection" : "read error");
-		return false;
-	}
-	if (!server_scan_relay(srv)) {
-		backend_lost(s, "protocol violation from backend");
-		return false;
-	}
-	rc = iobuf_send_scanned(&srv->in, s->ev.fd);
-	if (rc == IO_ERR) {
-		s->client_gone = true;
-		session_close(s, NULL, NULL);
-		return false;
-	}
-	return true;
-}
-
-static void relay(session *s, bool client_readable, bool server_readable)
-{
-	if (!pump_to_client(s, server_readable) || s->state != SESS_ACTIVE)
-		return;
-	if (!pump_to_server(s, client_readable) || s->state != SESS_ACTIVE)
-		return;
-	update_interest(s);
-}
+/* ---------------------------------------------------------------- events */
 
 static void server_event(ev_handler *h, uint32_t events)
 {
@@ -833,9 +775,23 @@ static void server_event(ev_handler *h, uint32_t events)
 	if (h->fd < 0 || !srv->client)
 		return;
 	session *s = srv->client;
-	if (s->state != SESS_ACTIVE)
+	if (s->state == SESS_ACTIVE) {
+		relay_server_event(s, srv, events);
 		return;
-	relay(s, false, (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) != 0);
+	}
+	/* logged in, waiting for the others or for the client's password */
+	if (events & (EPOLLHUP | EPOLLERR | EPOLLRDHUP)) {
+		if (srv->node_id == s->primary) {
+			s->conns[srv->node_id] = NULL;
+			server_close(srv);
+			session_close(s, "08006", "backend connection lost during login");
+		} else {
+			s->conns[srv->node_id] = NULL;
+			server_close(srv);
+			if (s->lb_node == srv->node_id)
+				s->lb_node = s->primary;
+		}
+	}
 }
 
 static void client_event(ev_handler *h, uint32_t events)
@@ -846,7 +802,7 @@ static void client_event(ev_handler *h, uint32_t events)
 	bool readable = (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) != 0;
 	switch (s->state) {
 	case SESS_ACTIVE:
-		relay(s, readable, false);
+		relay_client_event(s, events);
 		return;
 	case SESS_CLOSING:
 		if (!flush_cout(s) || s->cout_sent >= s->cout.len)
@@ -883,6 +839,21 @@ static void client_event(ev_handler *h, uint32_t events)
 
 /* ---------------------------------------------------------------- timers */
 
+static void login_timeout(session *s, uint64_t now)
+{
+	for (int n = 0; n < s->num_conns; n++) {
+		server *srv = s->conns[n];
+		if (!srv || srv->state == SRV_ACTIVE ||
+		    now - srv->state_since_ms <= (uint64_t) g.cfg->connect_timeout)
+			continue;
+		char msg[400];
+		snprintf(msg, sizeof(msg), "timeout connecting to backend node %d (%s)", n, g.nodes[n].label);
+		srv->done = NULL;
+		server_unavailable(s, srv, msg);
+		return;   /* the session may be gone; the next tick sees the rest */
+	}
+}
+
 void session_tick(session *s, uint64_t now)
 {
 	const pool_config *cfg = g.cfg;
@@ -896,20 +867,10 @@ void session_tick(session *s, uint64_t now)
 		}
 		return;
 	case SESS_WAIT_SERVER:
-		if (s->srv && s->srv->state != SRV_ACTIVE &&
-		    now - s->srv->state_since_ms > (uint64_t) cfg->connect_timeout) {
-			char msg[400];
-			snprintf(msg, sizeof(msg), "timeout connecting to backend node %d (%s)",
-				s->srv->node_id, g.nodes[s->srv->node_id].label);
-			log_warning("%s for %s", msg, s->addr_str);
-			server *srv = s->srv;
-			s->srv = NULL;
-			server_close(srv);
-			session_close(s, "08006", msg);
-		}
+		login_timeout(s, now);
 		return;
 	case SESS_ACTIVE:
-		if (cfg->client_idle_limit > 0 && s->srv && server_is_idle_point(s->srv) &&
+		if (cfg->client_idle_limit > 0 && relay_idle(s) &&
 		    now - s->last_client_ms > (uint64_t) cfg->client_idle_limit * 1000u) {
 			char detail[128];
 			snprintf(detail, sizeof(detail),

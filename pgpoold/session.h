@@ -1,7 +1,8 @@
 /* A client session: a non-blocking state machine from the startup packet,
- * through authentication and the choice of a backend connection, to the
- * relay of messages in both directions, and the return of the backend
- * connection to the cache when the client leaves. */
+ * through authentication and the choice of backend connections (the
+ * primary and the session's load-balance node), to the routed relay of
+ * messages, and the return of the backend connections to the cache when
+ * the client leaves. */
 #ifndef PGPOOLD_SESSION_H
 #define PGPOOLD_SESSION_H
 
@@ -9,6 +10,9 @@
 #include "buf.h"
 #include "iobuf.h"
 #include "proto.h"
+#include "expect.h"
+#include "nodeset.h"
+#include "stmt.h"
 
 struct worker;
 struct server;
@@ -19,7 +23,7 @@ struct pool_entry;
 typedef enum session_state {
 	SESS_STARTUP,       /* reading the startup packet (SSLRequest etc. first) */
 	SESS_AUTH,          /* authentication exchange with the client */
-	SESS_WAIT_SERVER,   /* a backend connection is logging in */
+	SESS_WAIT_SERVER,   /* backend connections are logging in */
 	SESS_ACTIVE,        /* relaying */
 	SESS_CLOSING,       /* sending a last message, then close */
 	SESS_CLOSED
@@ -40,24 +44,52 @@ typedef struct session {
 	/* startup packet, kept whole: sp's strings point into it */
 	uint8_t *startup_raw;
 	startup_packet sp;
-	struct pool_entry *pool;
 
 	/* authentication */
 	struct authfiles *af;
 	struct client_auth *auth;
-	bool auth_done;               /* AuthenticationOk queued */
-	bool auth_after_server;       /* enable_pool_hba off: backend's method is ours */
+	bool auth_done;               /* client authenticated */
+	bool auth_after_server;       /* enable_pool_hba off: the primary's method is ours */
 	bool need_fresh_server;       /* password checked by the backend, not the cache */
-	char *backend_password;       /* password to log in to the backend with */
+	char *backend_password;       /* password to log in to the backends with */
 
-	iobuf cin;                    /* client -> backend */
-	buf cout;                     /* our own messages for the client */
+	/* backends: one connection per node in use, indexed by node id */
+	struct server **conns;
+	int num_conns;                /* = g.num_nodes */
+	int primary;                  /* primary node id for this session */
+	int lb_node;                  /* load-balance node */
+	int logins_pending;
+
+	iobuf cin;                    /* client -> backends */
+	buf cout;                     /* bytes for the client of our own making */
 	size_t cout_sent;
+	int relay_node;               /* node whose scanned bytes are being sent to the client, -1 none */
 
-	struct server *srv;
+	/* routing state */
+	expect_queue eq;              /* replies owed, in order */
+	nodeset open_batch;           /* nodes with extended messages since their Sync */
+	nodeset in_tx;                /* nodes where this session's transaction is open */
+	int copy_node;                /* where CopyData goes */
+	int pass_node;                /* node receiving a message too big to hold */
+	size_t pass_left;             /* its bytes still to come */
+	char tx_status;               /* last ReadyForQuery status the client saw */
+	bool tx_wrote;                /* wrote in this explicit transaction */
+	bool tx_primary_only;         /* serializable, savepoints, failed...: rest to primary */
+	bool ever_wrote;              /* for disable_load_balance_on_write = always */
+	bool trans_flag;              /* for trans_transaction */
+	char *begin_sql;              /* the BEGIN that opened the transaction, replayed lazily */
+	uint64_t causal_lsn;          /* causal_reads: WAL position of the last write commit */
+	bool causal_pending;          /* a write committed: capture its LSN */
+	char **temp_tables;           /* CREATE TEMP TABLE names seen */
+	int num_temp_tables;
+	stmt_table stmts;
+	buf *locals;                  /* replies built by pgpoold, queued as EXP_LOCAL */
+	int num_locals;
+
 	uint32_t key_pid, key_secret; /* BackendKeyData we gave the client */
 	int cancel_slot;
 	bool client_gone;             /* EOF or Terminate seen */
+	void *slot;                   /* status segment slot */
 } session;
 
 /* Accept a new client socket (already non-blocking) on worker w. */
@@ -71,11 +103,19 @@ void session_free(session *s);
 void session_auth_ok(session *s);
 /* Reset finished on a connection with no client: back to the cache. */
 void session_server_reset_done(struct server *srv, bool ok);
-
 /* A connection resetting without a client: close it if it takes too long. */
 void server_orphan_tick(struct server *srv, uint64_t now);
-
 /* Queue a message for the client and try to send it. */
 bool session_send(session *s);
+/* Recompute epoll interest of the client and its backend connections. */
+void session_update_interest(session *s);
+
+/* relay.c: the routed relay while ACTIVE */
+void relay_client_event(session *s, uint32_t events);
+void relay_server_event(session *s, struct server *srv, uint32_t events);
+/* The backend connection of node was lost mid-session. */
+void relay_backend_lost(session *s, int node, const char *why);
+/* Everything sent and nothing owed: the connections may go back to the cache. */
+bool relay_idle(const session *s);
 
 #endif

@@ -1,0 +1,194 @@
+/* SHOW pool_* and PGPOOL SHOW: see show.h. */
+#include "show.h"
+#include "session.h"
+#include "nodes.h"
+#include "pgpoold.h"
+#include "proto.h"
+
+#include <ctype.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+/* ---------------------------------------------------------------- result building */
+
+/* RowDescription as Pgpool-II sends it: table OID 0, column number = index,
+ * type OID 0, typlen -1, typmod 0, text. */
+static void row_description(buf *b, const char *const *cols, int n)
+{
+	size_t off = buf_msg_begin(b, 'T');
+	buf_put_i16(b, (int16_t) n);
+	for (int i = 0; i < n; i++) {
+		buf_put_str(b, cols[i]);
+		buf_put_i32(b, 0);
+		buf_put_i16(b, (int16_t) i);
+		buf_put_i32(b, 0);
+		buf_put_i16(b, -1);
+		buf_put_i32(b, 0);
+		buf_put_i16(b, 0);
+	}
+	buf_msg_end(b, off);
+}
+
+static void data_row(buf *b, char *const *vals, int n)
+{
+	size_t off = buf_msg_begin(b, 'D');
+	buf_put_i16(b, (int16_t) n);
+	for (int i = 0; i < n; i++) {
+		size_t len = strlen(vals[i]);
+		buf_put_i32(b, (int32_t) len);
+		buf_put(b, vals[i], len);
+	}
+	buf_msg_end(b, off);
+}
+
+static void command_complete(buf *b, const char *tag)
+{
+	size_t off = buf_msg_begin(b, 'C');
+	buf_put_str(b, tag);
+	buf_msg_end(b, off);
+}
+
+static void select_complete(buf *b, int rows)
+{
+	char tag[32];
+	snprintf(tag, sizeof(tag), "SELECT %d", rows);
+	command_complete(b, tag);
+}
+
+static void format_time(char *out, size_t len, time_t t)
+{
+	struct tm tm;
+	localtime_r(&t, &tm);
+	strftime(out, len, "%Y-%m-%d %H:%M:%S", &tm);
+}
+
+static const char *status_name(int st)
+{
+	switch (st) {
+	case NODE_WAITING: return "waiting";
+	case NODE_UP: return "up";
+	case NODE_DOWN: return "down";
+	default: return "unused";
+	}
+}
+
+static const char *role_name(int node)
+{
+	return node == nodes_primary() ? "primary" : "standby";
+}
+
+#define MAXCOLS 20
+#define VAL 128
+
+/* ---------------------------------------------------------------- commands */
+
+static void show_pool_nodes(session *s, buf *b)
+{
+	static const char *const cols[] = {
+		"node_id", "hostname", "port", "status", "pg_status", "lb_weight", "role", "pg_role",
+		"select_cnt", "load_balance_node", "replication_delay", "replication_state",
+		"replication_sync_state", "last_status_change"
+	};
+	row_description(b, cols, 14);
+	for (int n = 0; n < g.num_nodes; n++) {
+		const node_runtime *rt = &node_rt[n];
+		char v[14][VAL];
+		char *vals[14];
+		int st = atomic_load(&rt->status);
+		bool up = st == NODE_UP || st == NODE_WAITING;
+		snprintf(v[0], VAL, "%d", n);
+		snprintf(v[1], VAL, "%s", g.cfg->backends[n].hostname);
+		snprintf(v[2], VAL, "%d", g.cfg->backends[n].port);
+		snprintf(v[3], VAL, "%s", status_name(st));
+		snprintf(v[4], VAL, "%s", up ? "up" : "down");
+		snprintf(v[5], VAL, "%f", node_lb_weight(n));
+		snprintf(v[6], VAL, "%s", role_name(n));
+		snprintf(v[7], VAL, "%s", up && g.cfg->sr_check_period > 0 ? role_name(n) : "unknown");
+		snprintf(v[8], VAL, "%" PRIu64, atomic_load(&rt->select_cnt));
+		snprintf(v[9], VAL, "%s", n == s->lb_node ? "true" : "false");
+		snprintf(v[10], VAL, "%" PRIu64, n == nodes_primary() ? (uint64_t) 0 : atomic_load(&rt->delay_bytes));
+		snprintf(v[11], VAL, "%s", n == nodes_primary() ? "" : rt->replication_state);
+		snprintf(v[12], VAL, "%s", n == nodes_primary() ? "" : rt->replication_sync_state);
+		format_time(v[13], VAL, (time_t) atomic_load(&rt->last_status_change));
+		for (int i = 0; i < 14; i++)
+			vals[i] = v[i];
+		data_row(b, vals, 14);
+	}
+	select_complete(b, g.num_nodes);
+}
+
+static void show_pool_version(buf *b)
+{
+	static const char *const cols[] = { "pool_version" };
+	row_description(b, cols, 1);
+	char v[VAL];
+	snprintf(v, sizeof(v), "%s (pgpoold)", PACKAGE_VERSION);
+	char *vals[1] = { v };
+	data_row(b, vals, 1);
+	select_complete(b, 1);
+}
+
+static void show_pool_backend_stats(buf *b)
+{
+	static const char *const cols[] = {
+		"node_id", "hostname", "port", "status", "role", "select_cnt", "insert_cnt", "update_cnt",
+		"delete_cnt", "ddl_cnt", "other_cnt", "panic_cnt", "fatal_cnt", "error_cnt"
+	};
+	row_description(b, cols, 14);
+	for (int n = 0; n < g.num_nodes; n++) {
+		const node_runtime *rt = &node_rt[n];
+		char v[14][VAL];
+		char *vals[14];
+		snprintf(v[0], VAL, "%d", n);
+		snprintf(v[1], VAL, "%s", g.cfg->backends[n].hostname);
+		snprintf(v[2], VAL, "%d", g.cfg->backends[n].port);
+		snprintf(v[3], VAL, "%s", status_name(atomic_load(&rt->status)));
+		snprintf(v[4], VAL, "%s", role_name(n));
+		const _Atomic uint64_t *counters[] = {
+			&rt->select_cnt, &rt->insert_cnt, &rt->update_cnt, &rt->delete_cnt, &rt->ddl_cnt,
+			&rt->other_cnt, &rt->panic_cnt, &rt->fatal_cnt, &rt->error_cnt
+		};
+		for (int i = 0; i < 9; i++)
+			snprintf(v[5 + i], VAL, "%" PRIu64, atomic_load(counters[i]));
+		for (int i = 0; i < 14; i++)
+			vals[i] = v[i];
+		data_row(b, vals, 14);
+	}
+	select_complete(b, g.num_nodes);
+}
+
+static void show_pool_cache(buf *b)
+{
+	static const char *const cols[] = {
+		"num_cache_hits", "num_selects", "cache_hit_ratio", "num_hash_entries", "used_hash_entries",
+		"num_cache_entries", "used_cache_entries_size", "free_cache_entries_size",
+		"fragment_cache_entries_size"
+	};
+	row_description(b, cols, 9);
+	/* no query cache: every value zero, as Pgpool-II with it disabled */
+	char *vals[9] = { "0", "0", "0.00", "0", "0", "0", "0", "0", "0" };
+	data_row(b, vals, 9);
+	select_complete(b, 1);
+}
+
+static void unsupported(buf *b, const char *what)
+{
+	char msg[160];
+	snprintf(msg, sizeof(msg), "%s is not available in this version of pgpoold", what);
+	proto_error(b, "ERROR", "0A000", msg, NULL);
+}
+
+void show_command(session *s, const route_info *ri, const char *sql, size_t len, buf *b)
+{
+	switch ((show_cmd) ri->local_cmd) {
+	case SHOW_POOL_NODES: show_pool_nodes(s, b); break;
+	case SHOW_POOL_VERSION: show_pool_version(b); break;
+	case SHOW_POOL_BACKEND_STATS: show_pool_backend_stats(b); break;
+	case SHOW_POOL_CACHE: show_pool_cache(b); break;
+	default: unsupported(b, "this command"); break;
+	}
+	/* Pgpool-II answers ReadyForQuery 'I' always; we send the real state */
+	proto_ready(b, s->tx_status);
+}
