@@ -6,6 +6,7 @@
 #include "listener.h"
 #include "pool.h"
 #include "nodes.h"
+#include "srcheck.h"
 #include "cancel.h"
 #include "authfiles.h"
 #include "config.h"
@@ -304,6 +305,7 @@ int main(int argc, char **argv)
 	if (resolve_nodes() < 0 || split_reset_queries() < 0 || pool_init() < 0 || !authfiles_load())
 		goto out;
 	nodes_init();
+	srcheck_find_primary();
 	if (write_pid_file(cfg.pid_file_name) < 0)
 		goto out;
 	char *dirs = xstrdup(cfg.unix_socket_directories);
@@ -317,12 +319,13 @@ int main(int argc, char **argv)
 		}
 	}
 	free(dirs);
-	if (workers_start() < 0)
+	if (workers_start() < 0 || srcheck_start() < 0)
 		goto out_sock;
 	log_log("pgpoold %s started: port %d, %d backend%s, pid %ld", PACKAGE_VERSION, cfg.port,
 		g.num_nodes, g.num_nodes == 1 ? "" : "s", (long) getpid());
 	main_loop();
 	workers_join();
+	srcheck_stop();
 	log_log("pgpoold stopped");
 	rc = 0;
 out_sock:

@@ -91,6 +91,7 @@ static bool ensure_tx_on(session *s, int node)
 static void note_write(session *s)
 {
 	s->ever_wrote = true;
+	s->wrote_unacked = true;
 	if (in_transaction(s)) {
 		s->tx_wrote = true;
 		s->trans_flag = true;
@@ -619,6 +620,12 @@ static void client_saw_ready(session *s, char status)
 	s->tx_status = status;
 	if (status != 'I')
 		return;
+	if (s->wrote_unacked) {
+		/* committed: for causal_reads, a standby must show it has replayed
+		 * what the primary had at a check that began after now */
+		s->causal_since_ms = now_ms();
+		s->wrote_unacked = false;
+	}
 	/* a transaction ended some way we did not route (multi-statement,
 	 * error): close what it left open on standbys */
 	for (int n = 0; n < s->num_conns; n++)

@@ -2,6 +2,7 @@
 #include "route.h"
 #include "session.h"
 #include "nodes.h"
+#include "srcheck.h"
 #include "pgpoold.h"
 #include "util.h"
 
@@ -104,7 +105,7 @@ int route_read_node(session *s, const route_info *ri)
 		return s->primary;
 	if (node_lagging(lb))
 		return s->primary;
-	if (cfg->causal_reads && s->causal_lsn && atomic_load(&node_rt[lb].replay_lsn) < s->causal_lsn)
+	if (cfg->causal_reads && (s->wrote_unacked || (s->causal_since_ms && !srcheck_caught_up(lb, s->causal_since_ms))))
 		return s->primary;
 	return lb;
 }

@@ -78,8 +78,8 @@ typedef struct session {
 	bool ever_wrote;              /* for disable_load_balance_on_write = always */
 	bool trans_flag;              /* for trans_transaction */
 	char *begin_sql;              /* the BEGIN that opened the transaction, replayed lazily */
-	uint64_t causal_lsn;          /* causal_reads: WAL position of the last write commit */
-	bool causal_pending;          /* a write committed: capture its LSN */
+	uint64_t causal_since_ms;     /* causal_reads: when this session's last write committed */
+	bool wrote_unacked;           /* wrote since the last ReadyForQuery 'I' */
 	char **temp_tables;           /* CREATE TEMP TABLE names seen */
 	int num_temp_tables;
 	stmt_table stmts;
