@@ -9,5 +9,6 @@ Suite *md5_suite(void);
 Suite *scram_suite(void);
 Suite *pool_passwd_suite(void);
 Suite *pool_hba_suite(void);
+Suite *status_suite(void);
 
 #endif
