@@ -37,6 +37,7 @@ static void usage(FILE *out)
 		"  -f, --config-file=FILE   configuration file (default: %s/pgpoold/pgpoold.conf)\n"
 		"  -n, --no-daemon          stay in the foreground, log to stderr\n"
 		"  -t, --test-config        check the configuration file and exit\n"
+		"  -D, --discard-status     forget the node status file (failed nodes come back)\n"
 		"  -d, --debug              log debug messages\n"
 		"  -h, --help               show this help and exit\n"
 		"  -V, --version            show the version and exit\n\n"
@@ -50,6 +51,7 @@ typedef struct options {
 	bool foreground;
 	bool test_only;
 	bool debug;
+	bool discard_status;
 } options;
 
 static int parse_args(int argc, char **argv, options *o)
@@ -59,17 +61,19 @@ static int parse_args(int argc, char **argv, options *o)
 		{"no-daemon", no_argument, NULL, 'n'},
 		{"test-config", no_argument, NULL, 't'},
 		{"debug", no_argument, NULL, 'd'},
+		{"discard-status", no_argument, NULL, 'D'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0}
 	};
 	int c;
-	while ((c = getopt_long(argc, argv, "f:ntdhV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "f:ntdDhV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'f': o->config_file = optarg; break;
 		case 'n': o->foreground = true; break;
 		case 't': o->test_only = true; break;
 		case 'd': o->debug = true; break;
+		case 'D': o->discard_status = true; break;
 		case 'h': usage(stdout); exit(0);
 		case 'V': printf("pgpoold %s\n", PACKAGE_VERSION); exit(0);
 		default: usage(stderr); return -1;
@@ -304,7 +308,8 @@ int main(int argc, char **argv)
 	int rc = 1;
 	if (resolve_nodes() < 0 || split_reset_queries() < 0 || pool_init() < 0 || !authfiles_load())
 		goto out;
-	nodes_init();
+	if (!nodes_init(opt.discard_status))
+		goto out;
 	srcheck_find_primary();
 	if (write_pid_file(cfg.pid_file_name) < 0)
 		goto out;
@@ -337,6 +342,7 @@ out_pid:
 	unlink(cfg.pid_file_name);
 out:
 	pool_shutdown();
+	nodes_shutdown();
 	authfiles_shutdown();
 	cancel_free_all();
 	free_reset_queries();

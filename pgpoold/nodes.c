@@ -1,54 +1,111 @@
-/* Node runtime state: see nodes.h. */
+/* Node state through the status segment: see nodes.h. */
 #include "nodes.h"
 #include "pgpoold.h"
+#include "status_file.h"
+#include "log.h"
 
-#include <time.h>
+#include <stdlib.h>
+#include <unistd.h>
 
 node_runtime node_rt[MAX_BACKENDS];
-static _Atomic int primary_id = -1;
-static _Atomic uint64_t generation;
-static _Atomic uint64_t primary_lsn;
+static char *status_path;
 
-void nodes_init(void)
+/* Pgpool-II's rule: a status file is applied unless it says every node is
+ * down (then it is bogus: something must serve). */
+static void apply_status_file(void)
 {
-	time_t now = time(NULL);
-	for (int i = 0; i < MAX_BACKENDS; i++) {
-		atomic_store(&node_rt[i].status, i < g.num_nodes ? NODE_WAITING : NODE_UNUSED);
-		atomic_store(&node_rt[i].last_status_change, (int64_t) now);
+	status_node_state saved[MAX_BACKENDS];
+	int count = 0;
+	char err[256];
+	status_file_result r = status_file_read(status_path, saved, MAX_BACKENDS, &count, err, sizeof(err));
+	if (r == STATUS_FILE_BOGUS)
+		log_warning("ignoring node status file \"%s\": %s", status_path, err);
+	if (r != STATUS_FILE_OK)
+		return;
+	bool any_up = false;
+	for (int i = 0; i < count && i < g.num_nodes; i++)
+		any_up |= saved[i] == NODE_STATUS_UP;
+	if (!any_up) {
+		log_warning("node status file \"%s\" has no node up: ignoring it", status_path);
+		return;
 	}
-	/* until the primary search has run: a node flagged ALWAYS_PRIMARY, else node 0 */
-	int primary = g.num_nodes > 0 ? 0 : -1;
+	for (int i = 0; i < count && i < g.num_nodes; i++)
+		if (saved[i] == NODE_STATUS_DOWN) {
+			status_set_node_status(g.status, i, NODE_STATUS_DOWN, false);
+			log_log("node %d (%s) stays down: so says the status file (use -D to forget it)",
+				i, g.nodes[i].label);
+		}
+}
+
+bool nodes_init(bool discard_status)
+{
+	char err[256];
+	g.status = status_create(g.cfg, err, sizeof(err));
+	if (!g.status) {
+		log_fatal("could not create the status segment: %s", err);
+		return false;
+	}
+	status_path = status_file_path(g.cfg);
+	if (!status_path)
+		return false;
+	if (discard_status)
+		unlink(status_path);
+	else
+		apply_status_file();
+	for (int i = 0; i < g.num_nodes; i++)
+		status_set_node_weight(g.status, i, node_lb_weight(i));
+	/* until the primary search has run: a node flagged ALWAYS_PRIMARY, else
+	 * the first node that is not down */
+	int primary = -1;
 	for (int i = 0; i < g.num_nodes; i++)
 		if (g.cfg->backends[i].flag & BACKEND_FLAG_ALWAYS_PRIMARY)
 			primary = i;
-	atomic_store(&primary_id, primary);
+	for (int i = 0; primary < 0 && i < g.num_nodes; i++)
+		if (node_usable(i))
+			primary = i;
+	status_set_primary_node(g.status, primary);
+	return true;
+}
+
+void nodes_shutdown(void)
+{
+	status_close(g.status);
+	g.status = NULL;
+	free(status_path);
+	status_path = NULL;
 }
 
 int nodes_primary(void)
 {
-	return atomic_load(&primary_id);
+	return status_primary_node(g.status);
 }
 
 void nodes_set_primary(int id)
 {
-	if (atomic_exchange(&primary_id, id) != id)
-		atomic_fetch_add(&generation, 1);
+	status_set_primary_node(g.status, id);
+}
+
+status_node_state node_status(int id)
+{
+	return status_node_status(g.status, id);
 }
 
 bool node_usable(int id)
 {
 	if (id < 0 || id >= g.num_nodes)
 		return false;
-	int st = atomic_load(&node_rt[id].status);
-	return st == NODE_UP || st == NODE_WAITING;
+	status_node_state st = status_node_status(g.status, id);
+	return st == NODE_STATUS_UP || st == NODE_STATUS_WAITING;
 }
 
-void node_set_status(int id, node_status st)
+void node_set_status(int id, status_node_state st)
 {
-	if (atomic_exchange(&node_rt[id].status, (int) st) != (int) st) {
-		atomic_store(&node_rt[id].last_status_change, (int64_t) time(NULL));
-		atomic_fetch_add(&generation, 1);
-	}
+	if (status_node_status(g.status, id) == st)
+		return;
+	status_set_node_status(g.status, id, st, false);
+	char err[256];
+	if (!status_file_write_segment(status_path, g.status, err, sizeof(err)))
+		log_warning("could not write node status file: %s", err);
 }
 
 double node_lb_weight(int id)
@@ -61,17 +118,7 @@ double node_lb_weight(int id)
 
 uint64_t nodes_generation(void)
 {
-	return atomic_load(&generation);
-}
-
-uint64_t nodes_primary_lsn(void)
-{
-	return atomic_load(&primary_lsn);
-}
-
-void nodes_set_primary_lsn(uint64_t lsn)
-{
-	atomic_store(&primary_lsn, lsn);
+	return status_generation(g.status);
 }
 
 bool node_lagging(int id)
@@ -85,4 +132,14 @@ bool node_lagging(int id)
 	    atomic_load(&node_rt[id].delay_us) > (uint64_t) cfg->delay_threshold_by_time * 1000u)
 		return true;
 	return false;
+}
+
+void node_count_statement(int id, status_stmt_kind kind)
+{
+	status_count_statement(g.status, id, kind);
+}
+
+void node_count_error(int id, status_error_kind kind)
+{
+	status_count_error(g.status, id, kind);
 }

@@ -1,49 +1,41 @@
-/* What the data path knows about each backend node right now: whether it
- * may be used, its role, weight and replication delay, and per-node
- * statement counters.  Reads are lock-free (atomics); the status segment
- * (shared with pcpd) mirrors these values. */
+/* What the data path knows about each backend node right now, read from
+ * and written to the status segment (libshared/status.h) that pcpd sees
+ * too: usable or not, the primary, statement counters.  Values only the
+ * data path needs (replay positions for causal_reads) live here. */
 #ifndef PGPOOLD_NODES_H
 #define PGPOOLD_NODES_H
+
+#include "status.h"
 
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
-typedef enum node_status {
-	NODE_UNUSED = 0,
-	NODE_WAITING = 1,
-	NODE_UP = 2,
-	NODE_DOWN = 3
-} node_status;
-
 typedef struct node_runtime {
-	_Atomic int status;            /* node_status */
 	_Atomic uint64_t replay_lsn;   /* standbys: last replayed WAL position */
 	_Atomic uint64_t delay_bytes;  /* behind the primary */
 	_Atomic uint64_t delay_us;     /* replay_lag from pg_stat_replication */
-	_Atomic uint64_t select_cnt;
-	_Atomic uint64_t insert_cnt, update_cnt, delete_cnt, ddl_cnt, other_cnt;
-	_Atomic uint64_t panic_cnt, fatal_cnt, error_cnt;
-	_Atomic int64_t last_status_change;   /* time_t */
-	char replication_state[32];
-	char replication_sync_state[32];
 } node_runtime;
 
 extern node_runtime node_rt[];
 
-void nodes_init(void);
+/* Create the status segment and set each node's starting status (from the
+ * status file unless discard_status); false (logged) on failure. */
+bool nodes_init(bool discard_status);
+void nodes_shutdown(void);
 int nodes_primary(void);            /* -1 if none */
 void nodes_set_primary(int id);
 bool node_usable(int id);           /* up or waiting */
-void node_set_status(int id, node_status st);
+status_node_state node_status(int id);
+/* Change a node's status, and persist it in the status file. */
+void node_set_status(int id, status_node_state st);
 /* Normalized load-balance weight (weight / sum of configured weights). */
 double node_lb_weight(int id);
 /* Bumped on every status or role change. */
 uint64_t nodes_generation(void);
-/* The primary's WAL insert position last seen (for causal reads). */
-uint64_t nodes_primary_lsn(void);
-void nodes_set_primary_lsn(uint64_t lsn);
 /* Whether a standby is too far behind to serve reads. */
 bool node_lagging(int id);
+void node_count_statement(int id, status_stmt_kind kind);
+void node_count_error(int id, status_error_kind kind);
 
 #endif

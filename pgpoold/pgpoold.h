@@ -41,6 +41,7 @@ typedef struct pgpoold_state {
 	int num_nodes;
 	atomic_int shutdown;            /* enum shutdown_mode */
 	atomic_int clients;             /* client connections open now */
+	struct status_segment *status;  /* shared with pcpd: node status, counters, requests */
 	struct worker *workers;
 	int num_workers;
 	char **reset_queries;           /* reset_query_list, split */

@@ -100,19 +100,18 @@ static void note_write(session *s)
 
 static void count_statement(int node, const route_info *ri)
 {
-	node_runtime *rt = &node_rt[node];
+	status_stmt_kind kind = STMT_OTHER;
 	if (ri->flags & RF_SELECT)
-		atomic_fetch_add(&rt->select_cnt, 1);
+		kind = STMT_SELECT;
 	else if (ri->flags & RF_INSERT)
-		atomic_fetch_add(&rt->insert_cnt, 1);
+		kind = STMT_INSERT;
 	else if (ri->flags & RF_UPDATE)
-		atomic_fetch_add(&rt->update_cnt, 1);
+		kind = STMT_UPDATE;
 	else if (ri->flags & RF_DELETE)
-		atomic_fetch_add(&rt->delete_cnt, 1);
+		kind = STMT_DELETE;
 	else if (ri->flags & RF_DDL)
-		atomic_fetch_add(&rt->ddl_cnt, 1);
-	else
-		atomic_fetch_add(&rt->other_cnt, 1);
+		kind = STMT_DDL;
+	node_count_statement(node, kind);
 }
 
 static bool remember_temp_table(session *s, const char *name)
@@ -649,11 +648,11 @@ static void count_error(int node, const uint8_t *body, size_t len)
 			return;
 		if (f == 'S') {
 			if (strcmp(v, "PANIC") == 0)
-				atomic_fetch_add(&node_rt[node].panic_cnt, 1);
+				node_count_error(node, ERRKIND_PANIC);
 			else if (strcmp(v, "FATAL") == 0)
-				atomic_fetch_add(&node_rt[node].fatal_cnt, 1);
+				node_count_error(node, ERRKIND_FATAL);
 			else if (strcmp(v, "ERROR") == 0)
-				atomic_fetch_add(&node_rt[node].error_cnt, 1);
+				node_count_error(node, ERRKIND_ERROR);
 			return;
 		}
 	}

@@ -505,6 +505,9 @@ static void login_done(server *srv, bool ok)
 {
 	session *s = srv->client;
 	if (ok) {
+		/* as Pgpool-II: a node is "waiting" until a session first uses it */
+		if (node_status(srv->node_id) == NODE_STATUS_WAITING)
+			node_set_status(srv->node_id, NODE_STATUS_UP);
 		prepare_server(s, srv);
 		return;
 	}

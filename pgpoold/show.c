@@ -64,23 +64,13 @@ static void format_time(char *out, size_t len, time_t t)
 	strftime(out, len, "%Y-%m-%d %H:%M:%S", &tm);
 }
 
-static const char *status_name(int st)
-{
-	switch (st) {
-	case NODE_WAITING: return "waiting";
-	case NODE_UP: return "up";
-	case NODE_DOWN: return "down";
-	default: return "unused";
-	}
-}
-
 static const char *role_name(int node)
 {
 	return node == nodes_primary() ? "primary" : "standby";
 }
 
 #define MAXCOLS 20
-#define VAL 128
+#define VAL 264
 
 /* ---------------------------------------------------------------- commands */
 
@@ -92,26 +82,27 @@ static void show_pool_nodes(session *s, buf *b)
 		"replication_sync_state", "last_status_change"
 	};
 	row_description(b, cols, 14);
+	int primary = nodes_primary();
 	for (int n = 0; n < g.num_nodes; n++) {
-		const node_runtime *rt = &node_rt[n];
+		status_node_info ni;
+		if (!status_node_get(g.status, n, &ni))
+			continue;
 		char v[14][VAL];
 		char *vals[14];
-		int st = atomic_load(&rt->status);
-		bool up = st == NODE_UP || st == NODE_WAITING;
 		snprintf(v[0], VAL, "%d", n);
-		snprintf(v[1], VAL, "%s", g.cfg->backends[n].hostname);
-		snprintf(v[2], VAL, "%d", g.cfg->backends[n].port);
-		snprintf(v[3], VAL, "%s", status_name(st));
-		snprintf(v[4], VAL, "%s", up ? "up" : "down");
-		snprintf(v[5], VAL, "%f", node_lb_weight(n));
+		snprintf(v[1], VAL, "%s", ni.hostname);
+		snprintf(v[2], VAL, "%d", ni.port);
+		snprintf(v[3], VAL, "%s", status_node_state_name(ni.status, ni.quarantine));
+		snprintf(v[4], VAL, "%s", status_pg_state_name(ni.pg_status));
+		snprintf(v[5], VAL, "%f", ni.weight);
 		snprintf(v[6], VAL, "%s", role_name(n));
-		snprintf(v[7], VAL, "%s", up && g.cfg->sr_check_period > 0 ? role_name(n) : "unknown");
-		snprintf(v[8], VAL, "%" PRIu64, atomic_load(&rt->select_cnt));
+		snprintf(v[7], VAL, "%s", status_pg_role_name(ni.pg_role));
+		snprintf(v[8], VAL, "%" PRIu64, ni.stmt_count[STMT_SELECT]);
 		snprintf(v[9], VAL, "%s", n == s->lb_node ? "true" : "false");
-		snprintf(v[10], VAL, "%" PRIu64, n == nodes_primary() ? (uint64_t) 0 : atomic_load(&rt->delay_bytes));
-		snprintf(v[11], VAL, "%s", n == nodes_primary() ? "" : rt->replication_state);
-		snprintf(v[12], VAL, "%s", n == nodes_primary() ? "" : rt->replication_sync_state);
-		format_time(v[13], VAL, (time_t) atomic_load(&rt->last_status_change));
+		snprintf(v[10], VAL, "%" PRIu64, n == primary ? (uint64_t) 0 : ni.replication_delay);
+		snprintf(v[11], VAL, "%s", n == primary ? "" : ni.replication_state);
+		snprintf(v[12], VAL, "%s", n == primary ? "" : ni.replication_sync_state);
+		format_time(v[13], VAL, ni.last_status_change);
 		for (int i = 0; i < 14; i++)
 			vals[i] = v[i];
 		data_row(b, vals, 14);
@@ -138,20 +129,20 @@ static void show_pool_backend_stats(buf *b)
 	};
 	row_description(b, cols, 14);
 	for (int n = 0; n < g.num_nodes; n++) {
-		const node_runtime *rt = &node_rt[n];
+		status_node_info ni;
+		if (!status_node_get(g.status, n, &ni))
+			continue;
 		char v[14][VAL];
 		char *vals[14];
 		snprintf(v[0], VAL, "%d", n);
-		snprintf(v[1], VAL, "%s", g.cfg->backends[n].hostname);
-		snprintf(v[2], VAL, "%d", g.cfg->backends[n].port);
-		snprintf(v[3], VAL, "%s", status_name(atomic_load(&rt->status)));
+		snprintf(v[1], VAL, "%s", ni.hostname);
+		snprintf(v[2], VAL, "%d", ni.port);
+		snprintf(v[3], VAL, "%s", status_node_state_name(ni.status, ni.quarantine));
 		snprintf(v[4], VAL, "%s", role_name(n));
-		const _Atomic uint64_t *counters[] = {
-			&rt->select_cnt, &rt->insert_cnt, &rt->update_cnt, &rt->delete_cnt, &rt->ddl_cnt,
-			&rt->other_cnt, &rt->panic_cnt, &rt->fatal_cnt, &rt->error_cnt
-		};
-		for (int i = 0; i < 9; i++)
-			snprintf(v[5 + i], VAL, "%" PRIu64, atomic_load(counters[i]));
+		for (int i = 0; i < STMT_KIND_COUNT; i++)
+			snprintf(v[5 + i], VAL, "%" PRIu64, ni.stmt_count[i]);
+		for (int i = 0; i < ERRKIND_COUNT; i++)
+			snprintf(v[5 + STMT_KIND_COUNT + i], VAL, "%" PRIu64, ni.error_count[i]);
 		for (int i = 0; i < 14; i++)
 			vals[i] = v[i];
 		data_row(b, vals, 14);

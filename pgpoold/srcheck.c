@@ -104,12 +104,13 @@ static char *query_value(int n, const char *sql)
 	return v;
 }
 
-/* -1 unknown, 0 primary, 1 standby */
+/* -1 unknown, 0 primary, 1 standby; also published as the node's pg_role */
 static int in_recovery(int n)
 {
 	char *v = query_value(n, "SELECT pg_catalog.pg_is_in_recovery()");
 	int r = v ? (strcmp(v, "t") == 0) : -1;
 	free(v);
+	status_set_pg_role(g.status, n, r < 0 ? PG_ROLE_UNKNOWN : r ? PG_ROLE_STANDBY : PG_ROLE_PRIMARY);
 	return r;
 }
 
@@ -154,21 +155,16 @@ static void read_replication_state(int primary)
 	for (int n = 0; n < g.num_nodes; n++) {
 		if (n == primary)
 			continue;
-		node_runtime *rt = &node_rt[n];
 		const char *want = g.cfg->backends[n].application_name;
-		bool matched = false;
+		const char *state = "", *sync_state = "";
 		for (int i = 0; want[0] && i < PQntuples(r); i++) {
 			if (strcmp(PQgetvalue(r, i, 0), want) != 0)
 				continue;
-			snprintf(rt->replication_state, sizeof(rt->replication_state), "%s", PQgetvalue(r, i, 1));
-			snprintf(rt->replication_sync_state, sizeof(rt->replication_sync_state), "%s", PQgetvalue(r, i, 2));
-			atomic_store(&rt->delay_us, (uint64_t) strtoull(PQgetvalue(r, i, 3), NULL, 10));
-			matched = true;
+			state = PQgetvalue(r, i, 1);
+			sync_state = PQgetvalue(r, i, 2);
+			atomic_store(&node_rt[n].delay_us, (uint64_t) strtoull(PQgetvalue(r, i, 3), NULL, 10));
 		}
-		if (!matched) {
-			rt->replication_state[0] = '\0';
-			rt->replication_sync_state[0] = '\0';
-		}
+		status_set_replication(g.status, n, atomic_load(&node_rt[n].delay_bytes), state, sync_state);
 	}
 	PQclear(r);
 }
@@ -184,7 +180,6 @@ static void check_cycle(void)
 		return;
 	uint64_t plsn = parse_lsn(v);
 	free(v);
-	nodes_set_primary_lsn(plsn);
 	for (int n = 0; n < g.num_nodes; n++) {
 		if (n == primary || !node_usable(n))
 			continue;
@@ -196,6 +191,7 @@ static void check_cycle(void)
 		atomic_store(&node_rt[n].replay_lsn, rlsn);
 		uint64_t delay = plsn > rlsn ? plsn - rlsn : 0;
 		atomic_store(&node_rt[n].delay_bytes, delay);
+		status_set_replication(g.status, n, delay, NULL, NULL);
 		const char *mode = g.cfg->log_standby_delay;
 		bool over = g.cfg->delay_threshold > 0 && delay > (uint64_t) g.cfg->delay_threshold;
 		if (strcmp(mode, "always") == 0 || (over && strcmp(mode, "if_over_threshold") == 0))
@@ -203,6 +199,9 @@ static void check_cycle(void)
 				over ? " (over delay_threshold: no reads)" : "");
 	}
 	read_replication_state(primary);
+	for (int n = 0; n < g.num_nodes; n++)
+		if (node_usable(n))
+			in_recovery(n);
 	pthread_mutex_lock(&history_lock);
 	history[history_next] = (lsn_sample) { started, plsn };
 	history_next = (history_next + 1) % LSN_HISTORY;
