@@ -10,5 +10,6 @@ Suite *scram_suite(void);
 Suite *pool_passwd_suite(void);
 Suite *pool_hba_suite(void);
 Suite *status_suite(void);
+Suite *pcp_codec_suite(void);
 
 #endif
