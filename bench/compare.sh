@@ -290,20 +290,20 @@ done
         lab["S"] = "-S simple"; lab["E"] = "-S extended"; lab["P"] = "-S prepared"
         lab["T"] = "tpcb-like"; lab["C"] = "-S -C reconnect"
         ns = split(scen, S, " "); nn = split(names, N, " ")
-        printf "%-22s %-14s %12s %10s %12s\n", "scenario", "target", "tps", "lat_ms", "vs_direct"
+        printf "%-22s %-20s %12s %10s %12s\n", "scenario", "target", "tps", "lat_ms", "vs_direct"
         for (x = 1; x <= ns; x++) {
             s = S[x]
             for (y = 1; y <= nn; y++) {
                 k = s SUBSEP N[y]
                 label = (y == 1) ? sprintf("%s c%s", lab[s], cl[s]) : ""
-                if (tps[k] == "") { printf "%-22s %-14s %12s %10s %12s\n", label, N[y], (k in bad) ? bad[k] : "-", "-", "-"; continue }
+                if (tps[k] == "") { printf "%-22s %-20s %12s %10s %12s\n", label, N[y], (k in bad) ? bad[k] : "-", "-", "-"; continue }
                 ratios = ""
                 for (rk in rounds) {
                     split(rk, rr, SUBSEP); if (rr[1] != s) continue
                     b = s SUBSEP rr[2] SUBSEP "direct"; t = s SUBSEP rr[2] SUBSEP N[y]
                     if ((b in rt) && (t in rt) && rt[b] > 0) ratios = ratios " " (rt[t] / rt[b])
                 }
-                printf "%-22s %-14s %12.1f %10.3f %12s\n", label, N[y], median(tps[k]), median(lat[k]),
+                printf "%-22s %-20s %12.1f %10.3f %12s\n", label, N[y], median(tps[k]), median(lat[k]),
                     (ratios == "") ? "-" : sprintf("%.2f", median(ratios))
             }
         }
