@@ -108,7 +108,7 @@ if [ "$UNIT" = 1 ]; then
     if [ "${NO_VALGRIND:-0}" != 1 ] && [ -x t/unit/check_unit ] && command -v valgrind >/dev/null 2>&1; then
         step "unit tests under valgrind (memcheck, CK_FORK=no)"
         rc=0
-        CK_FORK=no CK_VERBOSITY=silent timeout -k 10 900 valgrind -q --error-exitcode=99 \
+        CK_FORK=no CK_VERBOSITY=silent timeout -k 10 900 valgrind -q --error-exitcode=99 --child-silent-after-fork=yes \
             --leak-check=full --errors-for-leak-kinds=definite \
             t/unit/check_unit > valgrind-unit.log 2>&1 || rc=$?
         if [ "$rc" = 99 ] || grep -q '^==[0-9]*==' valgrind-unit.log; then
