@@ -106,6 +106,8 @@ if [ "$UNIT" = 1 ]; then
         status=1
     fi
     if [ "${NO_VALGRIND:-0}" != 1 ] && [ -x t/unit/check_unit ] && command -v valgrind >/dev/null 2>&1; then
+        # Processes that a test forks itself are scaffolding and are not
+        # checked (--child-silent-after-fork); with CK_FORK=no Check forks none.
         step "unit tests under valgrind (memcheck, CK_FORK=no)"
         rc=0
         CK_FORK=no CK_VERBOSITY=silent timeout -k 10 900 valgrind -q --error-exitcode=99 --child-silent-after-fork=yes \
