@@ -149,6 +149,26 @@ static const param_def params[] = {
 	P_INT(pool_config, delay_threshold_by_time, 0, 0, INT_MAX),
 	P_BOOL(pool_config, prefer_lower_delay_standby, false),
 	P_ENUM(pool_config, log_standby_delay, "if_over_threshold", standby_delay_words),
+
+	/* health check */
+	P_INT(pool_config, health_check_period, 0, 0, SECONDS_MAX),
+	P_INT(pool_config, health_check_timeout, 20, 0, SECONDS_MAX),
+	P_INT(pool_config, health_check_max_retries, 0, 0, 1000000),
+	P_INT(pool_config, health_check_retry_delay, 1, 0, SECONDS_MAX),
+	P_STRING(pool_config, health_check_user, "nobody"),
+	P_STRING(pool_config, health_check_password, ""),
+	P_STRING(pool_config, health_check_database, "postgres"),
+
+	/* failover */
+	P_STRING(pool_config, failover_command, ""),
+	P_STRING(pool_config, failback_command, ""),
+	P_STRING(pool_config, follow_primary_command, ""),
+	P_BOOL(pool_config, failover_on_backend_error, true),
+	P_BOOL(pool_config, detach_false_primary, false),
+	P_BOOL(pool_config, auto_failback, false),
+	P_INT(pool_config, auto_failback_interval, 60, 0, SECONDS_MAX),
+	P_INT(pool_config, search_primary_node_timeout, 300, 0, SECONDS_MAX),
+	P_STRING(pool_config, recovery_1st_stage_command, ""),
 };
 #define NUM_PARAMS (sizeof(params) / sizeof(params[0]))
 
@@ -156,6 +176,10 @@ static const param_def params[] = {
  * parameters without the prefix and the number). */
 static const param_def backend_params[] = {
 	P_STRING(backend_config, hostname, ""),
+	P_INT(backend_config, health_check_period, -1, -1, SECONDS_MAX),
+	P_INT(backend_config, health_check_timeout, -1, -1, SECONDS_MAX),
+	P_INT(backend_config, health_check_max_retries, -1, -1, 1000000),
+	P_INT(backend_config, health_check_retry_delay, -1, -1, SECONDS_MAX),
 	{ .name = "port", .type = PARAM_INT, .offset = offsetof(backend_config, port),
 	  .min = 1, .max = 65535, .flags = PARAM_REQUIRED },
 	P_DOUBLE(backend_config, weight, 1.0, 0, 100000000),
@@ -773,6 +797,35 @@ const char *config_param_name(int index)
 	if (index < 0 || (size_t) index >= NUM_PARAMS)
 		return NULL;
 	return params[index].name;
+}
+
+bool config_param_value(const pool_config *cfg, const char *name, char *out, size_t outlen)
+{
+	const param_def *def = find_param(params, NUM_PARAMS, name);
+	if (!def)
+		return false;
+	const char *field = (const char *) cfg + def->offset;
+	switch (def->type) {
+	case PARAM_INT:
+		snprintf(out, outlen, "%d", *(const int *) field);
+		break;
+	case PARAM_MODE:
+		snprintf(out, outlen, "%04o", (unsigned) *(const int *) field);
+		break;
+	case PARAM_DOUBLE:
+		snprintf(out, outlen, "%g", *(const double *) field);
+		break;
+	case PARAM_BOOL:
+		snprintf(out, outlen, "%s", *(const bool *) field ? "on" : "off");
+		break;
+	default: {
+		const char *v = *(char *const *) field;
+		/* passwords are never shown, as Pgpool-II */
+		snprintf(out, outlen, "%s", strstr(name, "password") ? "********" : (v ? v : ""));
+		break;
+	}
+	}
+	return true;
 }
 
 /* ---- backends ---- */

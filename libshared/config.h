@@ -26,6 +26,12 @@ typedef struct backend_config {
 	char *data_directory;
 	int flag;                /* BACKEND_FLAG_* */
 	char *application_name;
+	/* per-node health check overrides (Pgpool-II's health_check_periodN...);
+	 * -1 = the global value */
+	int health_check_period;
+	int health_check_timeout;
+	int health_check_max_retries;
+	int health_check_retry_delay;
 } backend_config;
 
 typedef struct pool_config {
@@ -95,6 +101,26 @@ typedef struct pool_config {
 	bool prefer_lower_delay_standby;
 	char *log_standby_delay; /* none|always|if_over_threshold */
 
+	/* health check */
+	int health_check_period;      /* seconds; 0 = off */
+	int health_check_timeout;     /* seconds; 0 = none */
+	int health_check_max_retries;
+	int health_check_retry_delay; /* seconds */
+	char *health_check_user;
+	char *health_check_password;  /* "" = from pool_passwd */
+	char *health_check_database;
+
+	/* failover */
+	char *failover_command;
+	char *failback_command;
+	char *follow_primary_command;
+	bool failover_on_backend_error;
+	bool detach_false_primary;
+	bool auto_failback;
+	int auto_failback_interval;   /* seconds */
+	int search_primary_node_timeout; /* seconds; 0 = forever */
+	char *recovery_1st_stage_command;
+
 	int num_backends;        /* entries in backends[] */
 	backend_config backends[MAX_BACKENDS];
 } pool_config;
@@ -120,5 +146,8 @@ void config_errors_free(config_errors *errs);
  * for listings such as SHOW pool_status, and for tests.  `backends` is not
  * among them. */
 const char *config_param_name(int index);
+/* A parameter's current value as text (booleans on/off, as PGPOOL SHOW
+ * prints them; passwords masked).  False if there is no such parameter. */
+bool config_param_value(const pool_config *cfg, const char *name, char *out, size_t outlen);
 
 #endif

@@ -6,6 +6,9 @@
 #include "listener.h"
 #include "pool.h"
 #include "nodes.h"
+#include "failover.h"
+#include "healthcheck.h"
+#include "route.h"
 #include "srcheck.h"
 #include "cancel.h"
 #include "authfiles.h"
@@ -279,6 +282,14 @@ int main(int argc, char **argv)
 	}
 	config_errors_free(&errs);
 	g.cfg = &cfg;
+	char rerr[512];
+	void *probe = route_worker_init(rerr, sizeof(rerr));
+	if (!probe) {
+		fprintf(stderr, "%s: %s\n", opt.config_file, rerr);
+		config_free(&cfg);
+		return 1;
+	}
+	route_worker_free(probe);
 	if (opt.test_only) {
 		printf("configuration file \"%s\" is valid\n", opt.config_file);
 		config_free(&cfg);
@@ -324,12 +335,14 @@ int main(int argc, char **argv)
 		}
 	}
 	free(dirs);
-	if (workers_start() < 0 || srcheck_start() < 0)
+	if (workers_start() < 0 || srcheck_start() < 0 || failover_start() < 0 || healthcheck_start() < 0)
 		goto out_sock;
 	log_log("pgpoold %s started: port %d, %d backend%s, pid %ld", PACKAGE_VERSION, cfg.port,
 		g.num_nodes, g.num_nodes == 1 ? "" : "s", (long) getpid());
 	main_loop();
+	healthcheck_stop();
 	workers_join();
+	failover_stop();
 	srcheck_stop();
 	log_log("pgpoold stopped");
 	rc = 0;

@@ -223,6 +223,16 @@ void pool_drop_idle(const char *database)
 	drop_idle_where(pick_database, database);
 }
 
+static bool pick_node(const pool_entry *pe, const server *srv, const void *arg)
+{
+	return pe->node_id == *(const int *) arg;
+}
+
+void pool_drop_idle_node(int node_id)
+{
+	drop_idle_where(pick_node, &node_id);
+}
+
 static bool pick_all(const pool_entry *pe, const server *srv, const void *arg)
 {
 	return true;

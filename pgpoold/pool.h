@@ -35,6 +35,8 @@ void pool_maintain(void);
 /* Close every idle connection of one node's database, or all databases when
  * database is NULL (before CREATE/DROP/ALTER DATABASE, which other sessions block). */
 void pool_drop_idle(const char *database);
+/* Close every idle connection to a node (it failed over). */
+void pool_drop_idle_node(int node_id);
 void pool_count_connect(pool_entry *pe);
 void pool_count_close(pool_entry *pe);
 void pool_shutdown(void);

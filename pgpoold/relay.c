@@ -14,6 +14,7 @@
 #include "pool.h"
 #include "route.h"
 #include "show.h"
+#include "failover.h"
 #include "log.h"
 #include "util.h"
 
@@ -114,19 +115,6 @@ static void count_statement(int node, const route_info *ri)
 	node_count_statement(node, kind);
 }
 
-static bool remember_temp_table(session *s, const char *name)
-{
-	char **p = realloc(s->temp_tables, sizeof(char *) * (size_t) (s->num_temp_tables + 1));
-	if (!p)
-		return false;
-	s->temp_tables = p;
-	p[s->num_temp_tables] = strdup(name);
-	if (!p[s->num_temp_tables])
-		return false;
-	s->num_temp_tables++;
-	return true;
-}
-
 /* Transaction bookkeeping when a statement is sent. */
 static void note_tx(session *s, const route_info *ri, const char *sql, size_t len)
 {
@@ -140,8 +128,6 @@ static void note_tx(session *s, const route_info *ri, const char *sql, size_t le
 	}
 	if (ri->flags & RF_SAVEPOINT)
 		s->tx_primary_only = true;   /* a standby that joined later lacks the savepoint */
-	if (ri->flags & RF_TEMP_CREATE && ri->name[0])
-		remember_temp_table(s, ri->name);
 }
 
 /* Where a statement of this class goes: the forwarded node, and the set of
@@ -617,6 +603,8 @@ typedef enum { SCAN_MORE, SCAN_PROGRESS, SCAN_BLOCKED, SCAN_FAIL } scan_result;
 static void client_saw_ready(session *s, char status)
 {
 	s->tx_status = status;
+	if (s->slot >= 0)
+		status_session_set_state(g.status, s->slot, status == 'I' ? SESSION_IDLE : SESSION_IDLE_IN_TRANSACTION);
 	if (status != 'I')
 		return;
 	if (s->wrote_unacked) {
@@ -634,11 +622,13 @@ static void client_saw_ready(session *s, char status)
 	nodeset_clear(&s->in_tx);
 	s->tx_wrote = false;
 	s->tx_primary_only = false;
+	route_names_clear(&s->tx_written, &s->num_tx_written);
 	portal_clear_named(&s->stmts);
 }
 
-static void count_error(int node, const uint8_t *body, size_t len)
+static void count_error(server *srv, const uint8_t *body, size_t len)
 {
+	int node = srv->node_id;
 	msg_reader r;
 	mr_init(&r, body, len);
 	while (!r.err) {
@@ -649,8 +639,10 @@ static void count_error(int node, const uint8_t *body, size_t len)
 		if (f == 'S') {
 			if (strcmp(v, "PANIC") == 0)
 				node_count_error(node, ERRKIND_PANIC);
-			else if (strcmp(v, "FATAL") == 0)
+			else if (strcmp(v, "FATAL") == 0) {
 				node_count_error(node, ERRKIND_FATAL);
+				srv->said_fatal = true;
+			}
 			else if (strcmp(v, "ERROR") == 0)
 				node_count_error(node, ERRKIND_ERROR);
 			return;
@@ -702,7 +694,7 @@ static scan_result scan_one(session *s, server *srv, expect *e)
 	if (type == 'S')
 		server_note_param(srv, p + MSG_HEADER_LEN, len - 4);
 	else if (type == 'E')
-		count_error(node, p + MSG_HEADER_LEN, len - 4);
+		count_error(srv, p + MSG_HEADER_LEN, len - 4);
 	else if (type == 'Z') {
 		if (len != 5)
 			return SCAN_FAIL;
@@ -883,8 +875,13 @@ void relay_client_event(session *s, uint32_t events)
 			client_failed(s);
 			return;
 		}
-		if (rc == IO_OK)
+		if (rc == IO_OK) {
 			s->last_client_ms = now_ms();
+			if (s->slot >= 0) {
+				status_session_touch(g.status, s->slot);
+				status_session_set_state(g.status, s->slot, SESSION_EXECUTE);
+			}
+		}
 	}
 	pump(s);
 }
@@ -907,14 +904,76 @@ void relay_server_event(session *s, server *srv, uint32_t events)
 
 /* ================================================================ losing a backend */
 
+/* Queue a reply of our own in place of what a lost standby owed. */
+static bool push_local(session *s, expect_queue *q, buf *content)
+{
+	buf *p = realloc(s->locals, sizeof(buf) * (size_t) (s->num_locals + 1));
+	if (!p)
+		return false;
+	s->locals = p;
+	s->locals[s->num_locals] = *content;
+	if (!expect_push(q, -1, EXP_LOCAL, true))
+		return false;
+	q->ring[(q->head + q->count - 1) & (q->cap - 1)].local = s->num_locals++;
+	return true;
+}
+
+/* A standby went away with replies owed: the client gets an error for what
+ * was in flight there (and ReadyForQuery where one was due); swallowed
+ * replies are forgotten.  The session goes on with the primary. */
+static bool replace_owed_replies(session *s, int node)
+{
+	expect_queue q = { 0 };
+	bool errored = false;
+	char msg[160];
+	snprintf(msg, sizeof(msg), "connection to backend node %d was lost; the statement did not complete", node);
+	for (uint32_t i = 0; i < s->eq.count; i++) {
+		expect e = s->eq.ring[(s->eq.head + i) & (s->eq.cap - 1)];
+		if (e.node != node) {
+			if (!expect_push(&q, e.node, (expect_kind) e.kind, e.forward))
+				goto fail;
+			q.ring[(q.head + q.count - 1) & (q.cap - 1)].local = e.local;
+			continue;
+		}
+		if (!e.forward)
+			continue;
+		bool ends = e.kind == EXP_QUERY || e.kind == EXP_SYNC;
+		if (errored && !ends)
+			continue;     /* the error already answered this batch */
+		buf b;
+		buf_init(&b);
+		if (!errored)
+			proto_error(&b, "ERROR", "08006", msg, NULL);
+		if (ends)
+			proto_ready(&b, s->tx_status);
+		errored = !ends;
+		if (b.oom || !push_local(s, &q, &b)) {
+			buf_free(&b);
+			goto fail;
+		}
+	}
+	expect_free(&s->eq);
+	s->eq = q;
+	return true;
+fail:
+	expect_free(&q);
+	return false;
+}
+
 void relay_backend_lost(session *s, int node, const char *why)
 {
 	server *srv = s->conns[node];
 	bool owed = expect_node_pending(&s->eq, node) || nodeset_has(&s->open_batch, node);
+	bool orderly = srv && srv->said_fatal;
 	log_warning("backend node %d connection lost for %s (user=%s database=%s): %s",
 		node, s->addr_str, s->sp.user, s->sp.database, why);
-	if (node != s->primary && !owed) {
-		/* an idle standby connection: reads go to the primary from now on */
+	if (!orderly && g.cfg->failover_on_backend_error && node_usable(node))
+		failover_request_detach_verify(node, why);
+	if (s->slot >= 0)
+		status_session_backend_detach(g.status, s->slot, node);
+	/* a standby can be given up while its reply is not half relayed */
+	bool midway = srv && s->relay_node == node && (srv->in.pass || srv->in.head < srv->in.scan);
+	if (node != s->primary && !midway && (!owed || replace_owed_replies(s, node))) {
 		if (srv) {
 			s->conns[node] = NULL;
 			server_close(srv);
@@ -923,6 +982,10 @@ void relay_backend_lost(session *s, int node, const char *why)
 			s->relay_node = -1;
 		if (s->lb_node == node)
 			s->lb_node = s->primary;
+		nodeset_del(&s->open_batch, node);
+		nodeset_del(&s->in_tx, node);
+		if (s->copy_node == node)
+			s->copy_node = s->primary;
 		session_update_interest(s);
 		return;
 	}
@@ -934,5 +997,33 @@ void relay_backend_lost(session *s, int node, const char *why)
 		server_close(srv);
 	}
 	s->relay_node = -1;
-	session_close(s, "08006", "server closed the connection unexpectedly");
+	if (orderly)
+		session_close(s, NULL, NULL);
+	else
+		session_close(s, "08006", "server closed the connection unexpectedly");
+}
+
+/* Node status changed (failover): let go of nodes that are down; a session
+ * whose primary failed ends, with a message naming the failover. */
+void relay_nodes_changed(session *s)
+{
+	int primary = nodes_primary();
+	for (int n = 0; n < s->num_conns && s->state != SESS_CLOSED; n++) {
+		if (!s->conns[n] || node_usable(n))
+			continue;
+		if (n == s->primary) {
+			char msg[200];
+			snprintf(msg, sizeof(msg), "terminating connection because backend node %d (the primary) failed over", n);
+			session_close(s, "57P01", msg);
+			return;
+		}
+		s->conns[n]->said_fatal = true;   /* no further failover request for it */
+		relay_backend_lost(s, n, "node is down");
+	}
+	if (s->state != SESS_CLOSED && s->state != SESS_CLOSING && primary >= 0 && primary != s->primary &&
+	    s->primary >= 0 && s->conns[s->primary]) {
+		char msg[200];
+		snprintf(msg, sizeof(msg), "terminating connection because node %d is now the primary", primary);
+		session_close(s, "57P01", msg);
+	}
 }

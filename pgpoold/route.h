@@ -41,6 +41,7 @@ typedef struct route_info {
 	uint32_t flags;
 	int local_cmd;             /* RC_LOCAL: which command (show.h) */
 	char name[64];             /* RF_NAMED: the prepared statement's name */
+	size_t arg_off, arg_len;   /* PGPOOL SHOW/SET/RESET: argument text in the statement */
 } route_info;
 
 /* Per-worker routing context (classifier cache); NULL-safe to free. */
@@ -49,6 +50,12 @@ void route_worker_free(void *ctx);
 
 /* Analyze one statement text (not necessarily NUL-terminated). */
 void route_analyze(struct session *s, const char *sql, size_t len, route_info *out);
+/* Session lists kept by routing (freed with the session). */
+void route_names_clear(char ***names, int *n);
+void route_sqlprep_set(struct session *s, const char *name, int cls, uint32_t flags);
+bool route_sqlprep_get(struct session *s, const char *name, int *cls, uint32_t *flags);
+void route_sqlprep_free(struct session *s);
+
 /* Choose a session's load-balance node (weighted, with redirect preferences). */
 int route_choose_lb_node(struct session *s);
 /* Where a read goes now: the session's load-balance node or the primary. */

@@ -425,6 +425,7 @@ server *server_connect(worker *w, int node_id, struct pool_entry *pool,
 	srv->done = done;
 	srv->tx_status = 'I';
 	srv->created_ms = now_ms();
+	srv->created_at = time(NULL);
 	srv->user = strdup(sp->user);
 	srv->password = password ? strdup(password) : NULL;
 	build_startup(srv, sp);

@@ -10,6 +10,7 @@
 #include "proto.h"
 
 #include <sys/epoll.h>
+#include <time.h>
 
 struct session;
 struct pool_entry;
@@ -53,10 +54,13 @@ typedef struct server {
 	size_t login_error_len;
 	const char *fail_reason;      /* why login/internal failed, for logs and clients */
 	bool discarding;              /* the message streaming through (in.pass) is swallowed */
+	bool said_fatal;              /* sent a FATAL: its end is orderly, not a node failure */
 	int internal_left;            /* internal queries still awaiting ReadyForQuery */
 	bool internal_failed;
 	server_done_fn done;          /* called when login or internal queries end */
 	uint64_t created_ms;
+	time_t created_at;            /* wall clock, for SHOW pool_pools */
+	uint64_t uses;                /* sessions that used it (pool_counter) */
 	uint64_t state_since_ms;      /* for connect/login/reset timeouts */
 	struct server *next, *prev;   /* cache list or a worker's orphan/dead lists */
 } server;

@@ -173,6 +173,7 @@ void session_accept(worker *w, int fd, const struct sockaddr *addr, socklen_t ad
 	s->primary = -1;
 	s->lb_node = -1;
 	s->tx_status = 'I';
+	s->slot = status_session_acquire(g.status);
 	if (addrlen > sizeof(s->addr))
 		addrlen = sizeof(s->addr);
 	memcpy(&s->addr, addr, addrlen);
@@ -295,6 +296,10 @@ static void finalize(session *s)
 	release_servers(s);
 	cancel_unregister(s->cancel_slot);
 	s->cancel_slot = -1;
+	if (s->slot >= 0) {
+		status_session_release(g.status, s->slot);
+		s->slot = -1;
+	}
 	if (s->ev.fd >= 0) {
 		ev_set(&s->ev, 0);
 		close(s->ev.fd);
@@ -346,9 +351,9 @@ void session_free(session *s)
 	for (int i = 0; i < s->num_locals; i++)
 		buf_free(&s->locals[i]);
 	free(s->locals);
-	for (int i = 0; i < s->num_temp_tables; i++)
-		free(s->temp_tables[i]);
-	free(s->temp_tables);
+	route_names_clear(&s->temp_tables, &s->num_temp_tables);
+	route_names_clear(&s->tx_written, &s->num_tx_written);
+	route_sqlprep_free(s);
 	free(s->begin_sql);
 	free(s->startup_raw);
 	free(s->conns);
@@ -378,11 +383,20 @@ static void go_active(session *s)
 	proto_backend_key(&s->cout, s->key_pid, s->key_secret);
 	proto_ready(&s->cout, prim->tx_status);
 	s->state = SESS_ACTIVE;
+	if (s->slot >= 0) {
+		status_session_start(g.status, s->slot, s->sp.database, s->sp.user, 3, 0);
+		status_session_set_lb_node(g.status, s->slot, s->lb_node);
+		status_session_set_state(g.status, s->slot, SESSION_IDLE);
+	}
 	for (int n = 0; n < s->num_conns; n++) {
 		server *srv = s->conns[n];
 		if (srv) {
 			srv->state = SRV_ACTIVE;
 			srv->ev.fn = server_event;
+			srv->uses++;
+			if (s->slot >= 0)
+				status_session_backend_attach(g.status, s->slot, n, (int) srv->be_pid,
+					srv->created_at, srv->uses);
 		}
 	}
 	s->last_client_ms = now_ms();

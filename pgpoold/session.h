@@ -29,6 +29,12 @@ typedef enum session_state {
 	SESS_CLOSED
 } session_state;
 
+typedef struct sqlprep_entry {
+	char *name;
+	int cls;                      /* route_class of the prepared statement */
+	uint32_t flags;
+} sqlprep_entry;
+
 typedef struct session {
 	ev_handler ev;                /* the client socket */
 	struct session *prev, *next;  /* worker's session list; next = dead list link */
@@ -82,6 +88,10 @@ typedef struct session {
 	bool wrote_unacked;           /* wrote since the last ReadyForQuery 'I' */
 	char **temp_tables;           /* CREATE TEMP TABLE names seen */
 	int num_temp_tables;
+	char **tx_written;            /* tables written in this transaction (dml_adaptive) */
+	int num_tx_written;
+	struct sqlprep_entry *sqlprep;   /* SQL PREPAREd names and their statements' class */
+	int num_sqlprep;
 	stmt_table stmts;
 	buf *locals;                  /* replies built by pgpoold, queued as EXP_LOCAL */
 	int num_locals;
@@ -89,7 +99,7 @@ typedef struct session {
 	uint32_t key_pid, key_secret; /* BackendKeyData we gave the client */
 	int cancel_slot;
 	bool client_gone;             /* EOF or Terminate seen */
-	void *slot;                   /* status segment slot */
+	int slot;                     /* status segment session slot, -1 if none */
 } session;
 
 /* Accept a new client socket (already non-blocking) on worker w. */
@@ -117,5 +127,8 @@ void relay_server_event(session *s, struct server *srv, uint32_t events);
 void relay_backend_lost(session *s, int node, const char *why);
 /* Everything sent and nothing owed: the connections may go back to the cache. */
 bool relay_idle(const session *s);
+/* Node status or the primary changed: drop what is down, end sessions whose
+ * primary is gone. */
+void relay_nodes_changed(session *s);
 
 #endif

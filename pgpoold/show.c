@@ -164,6 +164,50 @@ static void show_pool_cache(buf *b)
 	select_complete(b, 1);
 }
 
+/* PGPOOL SHOW name | ALL (spec 11): one column named after the parameter,
+ * or item/value/description rows for ALL. */
+static void pgpool_show(const char *sql, const route_info *ri, buf *b)
+{
+	char name[128];
+	size_t n = ri->arg_len < sizeof(name) - 1 ? ri->arg_len : sizeof(name) - 1;
+	memcpy(name, sql + ri->arg_off, n);
+	name[n] = '\0';
+	bool quoted = n >= 2 && name[0] == '"' && name[n - 1] == '"';
+	if (quoted) {
+		memmove(name, name + 1, n - 2);
+		name[n - 2] = '\0';
+	} else
+		for (char *p = name; *p; p++)
+			*p = (char) tolower((unsigned char) *p);
+	char value[1024];
+	if (strcmp(name, "all") == 0) {
+		static const char *const cols[] = { "item", "value", "description" };
+		row_description(b, cols, 3);
+		int rows = 0;
+		for (int i = 0; config_param_name(i); i++) {
+			const char *item = config_param_name(i);
+			if (!config_param_value(g.cfg, item, value, sizeof(value)))
+				continue;
+			char *vals[3] = { (char *) item, value, "" };
+			data_row(b, vals, 3);
+			rows++;
+		}
+		select_complete(b, rows);
+		return;
+	}
+	if (!config_param_value(g.cfg, name, value, sizeof(value))) {
+		char msg[200];
+		snprintf(msg, sizeof(msg), "config variable \"%s\" not found", name);
+		proto_error(b, "ERROR", "42704", msg, NULL);
+		return;
+	}
+	const char *cols[1] = { name };
+	row_description(b, cols, 1);
+	char *vals[1] = { value };
+	data_row(b, vals, 1);
+	select_complete(b, 1);
+}
+
 static void unsupported(buf *b, const char *what)
 {
 	char msg[160];
@@ -178,6 +222,7 @@ void show_command(session *s, const route_info *ri, const char *sql, size_t len,
 	case SHOW_POOL_VERSION: show_pool_version(b); break;
 	case SHOW_POOL_BACKEND_STATS: show_pool_backend_stats(b); break;
 	case SHOW_POOL_CACHE: show_pool_cache(b); break;
+	case PGPOOL_SHOW: pgpool_show(sql, ri, b); break;
 	default: unsupported(b, "this command"); break;
 	}
 	/* Pgpool-II answers ReadyForQuery 'I' always; we send the real state */

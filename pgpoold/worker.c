@@ -4,6 +4,8 @@
 #include "session.h"
 #include "server.h"
 #include "pool.h"
+#include "route.h"
+#include "nodes.h"
 #include "log.h"
 #include "util.h"
 
@@ -75,6 +77,21 @@ static void after_batch(worker *w)
 	}
 }
 
+/* A failover changed node status: one atomic load per loop when nothing did. */
+static void check_nodes(worker *w)
+{
+	uint64_t gen = nodes_generation();
+	if (gen == w->nodes_gen)
+		return;
+	w->nodes_gen = gen;
+	for (session *s = w->sessions, *next; s; s = next) {
+		next = s->next;
+		if (s->state == SESS_ACTIVE || s->state == SESS_WAIT_SERVER || s->state == SESS_AUTH)
+			relay_nodes_changed(s);
+	}
+	after_batch(w);
+}
+
 static void tick(worker *w, uint64_t now)
 {
 	for (session *s = w->sessions, *next; s; s = next) {
@@ -122,7 +139,16 @@ static void *worker_main(void *arg)
 {
 	worker *w = arg;
 	struct epoll_event events[MAX_EVENTS];
+	char err[512];
+	/* the classifier is per thread: libpg_query keeps per-thread state */
+	w->route_ctx = route_worker_init(err, sizeof(err));
+	if (!w->route_ctx) {
+		log_fatal("worker %d: could not set up statement classification: %s", w->id, err);
+		atomic_store(&g.shutdown, SHUTDOWN_FAST);
+		return NULL;
+	}
 	w->last_tick_ms = now_ms();
+	w->nodes_gen = nodes_generation();
 	for (;;) {
 		int n = epoll_wait(w->epfd, events, MAX_EVENTS, TICK_MS);
 		if (n < 0 && errno != EINTR) {
@@ -135,6 +161,7 @@ static void *worker_main(void *arg)
 				h->fn(h, events[i].events);
 		}
 		after_batch(w);
+		check_nodes(w);
 		uint64_t now = now_ms();
 		if (now - w->last_tick_ms >= TICK_MS) {
 			w->last_tick_ms = now;
@@ -154,6 +181,8 @@ static void *worker_main(void *arg)
 			break;
 	}
 	after_batch(w);
+	route_worker_free(w->route_ctx);
+	w->route_ctx = NULL;
 	return NULL;
 }
 

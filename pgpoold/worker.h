@@ -28,6 +28,8 @@ typedef struct worker {
 	struct server *dead_servers;
 	struct server *to_pool;       /* reset finished: hand to the cache after the batch */
 	uint64_t last_tick_ms;
+	void *route_ctx;              /* this thread's statement classifier (route.h) */
+	uint64_t nodes_gen;           /* status segment generation last acted on */
 } worker;
 
 /* Create sockets and threads; returns 0 or -1 (logged). */

@@ -42,7 +42,7 @@ status=0
 # Build dependencies, then what the tests run.
 PACKAGES=(build-essential autoconf automake libtool pkg-config
           libconfig-dev libssl-dev libpq-dev libpcre2-dev check valgrind
-          libpg-query-dev libsystemd-dev
+          libpg-query-dev libprotobuf-c-dev libsystemd-dev
           postgresql-15 postgresql-client-15 python3 perl util-linux procps)
 
 missing=()
