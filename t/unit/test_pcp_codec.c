@@ -231,7 +231,7 @@ END_TEST
 START_TEST(test_reply_decode)
 {
 	pcp_reply r;
-	char err[128];
+	char err[128] = "";
 	ck_assert_int_eq(pcp_reply_decode('i', (const uint8_t *) "ArraySize\0" "2", 12, &r, err, sizeof(err)), PCP_OK);
 	ck_assert_int_eq(r.part, PCP_PART_ARRAY_SIZE);
 	ck_assert_int_eq(r.count, 2);
