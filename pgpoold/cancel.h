@@ -17,7 +17,7 @@ typedef struct cancel_target {
 	uint32_t be_key;
 } cancel_target;
 
-#define CANCEL_MAX_TARGETS 2   /* a session uses the primary and one standby */
+#define CANCEL_MAX_TARGETS 8   /* the nodes one session may use at once */
 
 /* Register a client key for the session's backends; returns a slot id
  * (>= 0) for cancel_unregister, or -1. */

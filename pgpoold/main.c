@@ -9,6 +9,7 @@
 #include "failover.h"
 #include "healthcheck.h"
 #include "route.h"
+#include "lbnode.h"
 #include "srcheck.h"
 #include "cancel.h"
 #include "authfiles.h"
@@ -290,6 +291,11 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	route_worker_free(probe);
+	if (!lbnode_init(rerr, sizeof(rerr))) {
+		fprintf(stderr, "%s: %s\n", opt.config_file, rerr);
+		config_free(&cfg);
+		return 1;
+	}
 	if (opt.test_only) {
 		printf("configuration file \"%s\" is valid\n", opt.config_file);
 		config_free(&cfg);
@@ -359,6 +365,7 @@ out:
 	authfiles_shutdown();
 	cancel_free_all();
 	free_reset_queries();
+	lbnode_free();
 	config_free(&cfg);
 	return rc;
 }

@@ -3,6 +3,7 @@
 #include "session.h"
 #include "nodes.h"
 #include "srcheck.h"
+#include "lbnode.h"
 #include "pgpoold.h"
 #include "util.h"
 #include "classify.h"
@@ -242,66 +243,22 @@ void route_analyze(session *s, const char *sql, size_t len, route_info *out)
 	}
 }
 
-/* Uniform random in [0, 1). */
-static double random_unit(void)
-{
-	uint32_t r;
-	if (!random_bytes(&r, sizeof(r)))
-		r = (uint32_t) now_ms();
-	return (double) r / 4294967296.0;
-}
-
-/* Weighted random pick over usable nodes (Pgpool-II: the primary takes part
- * with its own weight); `exclude` is skipped. */
-static int weighted_pick(int exclude)
-{
-	const pool_config *cfg = g.cfg;
-	double total = 0;
-	for (int n = 0; n < g.num_nodes; n++)
-		if (n != exclude && node_usable(n))
-			total += cfg->backends[n].weight;
-	if (total <= 0)
-		return nodes_primary();
-	double r = random_unit() * total, sum = 0;
-	int last = -1;
-	for (int n = 0; n < g.num_nodes; n++) {
-		if (n == exclude || !node_usable(n) || cfg->backends[n].weight <= 0)
-			continue;
-		sum += cfg->backends[n].weight;
-		last = n;
-		if (r < sum)
-			return n;
-	}
-	return last >= 0 ? last : nodes_primary();
-}
-
 int route_choose_lb_node(session *s)
 {
-	const pool_config *cfg = g.cfg;
-	int primary = nodes_primary();
-	if (!cfg->load_balance_mode || g.num_nodes < 2)
-		return primary;
-	int n = weighted_pick(-1);
-	if (n != primary && node_lagging(n) && cfg->prefer_lower_delay_standby) {
-		/* the least delayed standby instead */
-		uint64_t best = UINT64_MAX;
-		for (int i = 0; i < g.num_nodes; i++) {
-			if (i == primary || !node_usable(i) || cfg->backends[i].weight <= 0)
-				continue;
-			uint64_t d = atomic_load(&node_rt[i].delay_bytes);
-			if (d < best) {
-				best = d;
-				n = i;
-			}
-		}
-	}
-	return n >= 0 ? n : primary;
+	return lbnode_choose(s->sp.database, s->sp.application_name);
 }
 
 int route_read_node(session *s, const route_info *ri)
 {
 	const pool_config *cfg = g.cfg;
 	int lb = s->lb_node;
+	if (cfg->statement_level_load_balance && cfg->load_balance_mode) {
+		/* a fresh pick per statement, among the nodes this session has */
+		bool connected[MAX_BACKENDS] = { false };
+		for (int n = 0; n < s->num_conns; n++)
+			connected[n] = s->conns[n] != NULL;
+		lb = lbnode_weighted_pick(-1, true, connected);
+	}
 	if (lb < 0 || lb == s->primary || !cfg->load_balance_mode || !s->conns[lb] || !node_usable(lb))
 		return s->primary;
 	if (ri->flags & (RF_TOUCHES_TEMP | RF_CATALOG))

@@ -374,9 +374,9 @@ static void go_active(session *s)
 	}
 	/* the primary's real pid: PQbackendPID() matches pg_backend_pid() there */
 	s->key_pid = prim->be_pid;
-	cancel_target targets[2];
+	cancel_target targets[CANCEL_MAX_TARGETS];
 	int nt = 0;
-	for (int n = 0; n < s->num_conns && nt < 2; n++)
+	for (int n = 0; n < s->num_conns && nt < CANCEL_MAX_TARGETS; n++)
 		if (s->conns[n])
 			targets[nt++] = (cancel_target) { n, s->conns[n]->be_pid, s->conns[n]->be_key };
 	s->cancel_slot = cancel_register(s->key_pid, s->key_secret, targets, nt);
@@ -584,6 +584,11 @@ static void acquire_servers(session *s)
 		return;
 	if (s->lb_node != s->primary && !open_server(s, s->lb_node))
 		s->lb_node = s->primary;
+	/* statement-level balancing needs every usable node (Pgpool-II 4.3
+	 * connects to all of them anyway) */
+	for (int n = 0; g.cfg->statement_level_load_balance && n < s->num_conns; n++)
+		if (!s->conns[n] && node_usable(n) && s->state == SESS_WAIT_SERVER)
+			open_server(s, n);
 	if (s->state != SESS_WAIT_SERVER)
 		return;
 	if (--s->logins_pending == 0)
