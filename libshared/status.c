@@ -460,6 +460,13 @@ status_segment *status_open(const pool_config *cfg, char *err, size_t errlen)
 	return st;
 }
 
+bool status_is_current(const status_segment *st)
+{
+	if (!st)
+		return false;
+	return st->owner || fd_is_current(st->fd, st->name);
+}
+
 int status_reattach(status_segment *st)
 {
 	if (!st || st->owner)
@@ -632,6 +639,7 @@ bool status_node_get(const status_segment *st, int node, status_node_info *out)
 	out->pg_status = (status_pg_state) atomic_load(&n->pg_status);
 	out->pg_role = (status_pg_role) atomic_load(&n->pg_role);
 	out->replication_delay = atomic_load(&n->replication_delay);
+	out->replication_delay_us = atomic_load(&n->replication_delay_us);
 	out->last_status_change = (time_t) atomic_load(&n->last_status_change);
 	for (int k = 0; k < STMT_KIND_COUNT; k++)
 		out->stmt_count[k] = atomic_load_explicit(&n->stmt_count[k], memory_order_relaxed);
@@ -703,6 +711,12 @@ bool status_set_replication(status_segment *st, int node, uint64_t delay_bytes,
 	seq_write_end(&n->str_seq);
 	status_unlock(st);
 	return true;
+}
+
+void status_set_replication_delay_time(status_segment *st, int node, uint64_t delay_us)
+{
+	if (status_valid_node(st, node))
+		atomic_store(&st->hdr->nodes[node].replication_delay_us, delay_us);
 }
 
 void status_set_pg_status(status_segment *st, int node, status_pg_state pg_status)

@@ -200,6 +200,7 @@ typedef struct status_node_info {
 	status_pg_state pg_status;
 	status_pg_role pg_role;
 	uint64_t replication_delay;    /* bytes of WAL behind the primary */
+	uint64_t replication_delay_us; /* replay lag in microseconds (0 = not measured) */
 	char replication_state[STATUS_REPL_STATE_LEN];
 	char replication_sync_state[STATUS_REPL_STATE_LEN];
 	time_t last_status_change;
@@ -262,6 +263,11 @@ status_segment *status_open(const pool_config *cfg, char *err, size_t errlen);
  * segment is under the name now (the old mapping is kept). */
 int status_reattach(status_segment *st);
 
+/* Reader: does the name still refer to the segment mapped here?  (For
+ * readers that cannot remap in place because other threads use the
+ * mapping: open a new handle with status_open() instead.) */
+bool status_is_current(const status_segment *st);
+
 /* Owner: unlink the name and unmap (pcpd keeps its mapping of the old one).
  * Reader: unmap.  NULL is ignored. */
 void status_close(status_segment *st);
@@ -304,6 +310,8 @@ bool status_set_node_address(status_segment *st, int node, const char *hostname,
 /* Replication check results; strings take the mutex (NULL = leave as is). */
 bool status_set_replication(status_segment *st, int node, uint64_t delay_bytes,
 			    const char *state, const char *sync_state);
+/* Replay lag by time (pg_stat_replication.replay_lag), for delay_threshold_by_time. */
+void status_set_replication_delay_time(status_segment *st, int node, uint64_t delay_us);
 void status_set_pg_status(status_segment *st, int node, status_pg_state pg_status);
 void status_set_pg_role(status_segment *st, int node, status_pg_role pg_role);
 

@@ -60,6 +60,7 @@ typedef struct status_node_shm {
 	ai32 pg_status;
 	ai32 pg_role;
 	au64 replication_delay;
+	au64 replication_delay_us;
 	ai64 last_status_change;
 	au64 stmt_count[STMT_KIND_COUNT];
 	au64 error_count[ERRKIND_COUNT];
