@@ -603,6 +603,12 @@ typedef enum { SCAN_MORE, SCAN_PROGRESS, SCAN_BLOCKED, SCAN_FAIL } scan_result;
 static void client_saw_ready(session *s, char status)
 {
 	s->tx_status = status;
+	/* a write that opened or ran inside a transaction we did not see begin
+	 * (multi-statement query, extended batch): the rest stays on the primary */
+	if (status != 'I' && s->wrote_unacked) {
+		s->tx_wrote = true;
+		s->trans_flag = true;
+	}
 	if (s->slot >= 0)
 		status_session_set_state(g.status, s->slot, status == 'I' ? SESSION_IDLE : SESSION_IDLE_IN_TRANSACTION);
 	if (status != 'I')
