@@ -1,6 +1,7 @@
 /* Replication check thread: see srcheck.h. */
 #include "srcheck.h"
 #include "nodes.h"
+#include "failover.h"
 #include "pgpoold.h"
 #include "authfiles.h"
 #include "log.h"
@@ -169,12 +170,33 @@ static void read_replication_state(int primary)
 	PQclear(r);
 }
 
+/* Every node's pg_role; with detach_false_primary, a node that claims to be
+ * primary while another is gets detached: never two primaries in service. */
+static void check_roles(int primary)
+{
+	for (int n = 0; n < g.num_nodes; n++) {
+		if (!node_usable(n) || in_recovery(n) != 0 || n == primary)
+			continue;
+		if (g.cfg->detach_false_primary) {
+			log_warning("node %d claims to be primary while node %d is: detaching it (detach_false_primary)",
+				n, primary);
+			failover_request_detach(n, "false primary");
+		} else
+			log_warning("node %d claims to be primary while node %d is (detach_false_primary is off)", n, primary);
+	}
+}
+
 static void check_cycle(void)
 {
 	uint64_t started = now_ms();
 	int primary = nodes_primary();
-	if (primary < 0 || !node_usable(primary))
+	if (primary < 0 || !node_usable(primary)) {
+		/* no primary (a failover found none in time): keep looking, unless
+		 * the failover manager is at work */
+		if (status_requests_in_progress(g.status, NULL) == 0)
+			srcheck_find_primary();
 		return;
+	}
 	char *v = query_value(primary, "SELECT pg_catalog.pg_current_wal_lsn()");
 	if (!v)
 		return;
@@ -199,9 +221,7 @@ static void check_cycle(void)
 				over ? " (over delay_threshold: no reads)" : "");
 	}
 	read_replication_state(primary);
-	for (int n = 0; n < g.num_nodes; n++)
-		if (node_usable(n))
-			in_recovery(n);
+	check_roles(primary);
 	pthread_mutex_lock(&history_lock);
 	history[history_next] = (lsn_sample) { started, plsn };
 	history_next = (history_next + 1) % LSN_HISTORY;
