@@ -18,6 +18,25 @@ bool iobuf_empty(const iobuf *b)
 	return b->head == b->tail;
 }
 
+bool buf_send_pending(int fd, buf *b, size_t *sent)
+{
+	while (*sent < b->len) {
+		ssize_t n = send(fd, b->data + *sent, b->len - *sent, MSG_NOSIGNAL);
+		if (n > 0) {
+			*sent += (size_t) n;
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return true;
+		return false;
+	}
+	buf_reset(b);
+	*sent = 0;
+	return true;
+}
+
 void iobuf_clear(iobuf *b)
 {
 	b->head = b->scan = b->tail = 0;

@@ -36,6 +36,11 @@ int iobuf_send_scanned(iobuf *b, int fd);
  * 1 = a complete message at head (type, body, len set; consumed), 0 = need
  * more bytes, -1 = bad length (len < 4 or > limit). */
 int iobuf_take_msg(iobuf *b, size_t limit, char *type, const uint8_t **body, size_t *len);
+struct buf;
+/* send() b's bytes from *sent on; when all went, b is emptied.  False only
+ * on a socket error (would-block leaves the rest for later). */
+bool buf_send_pending(int fd, struct buf *b, size_t *sent);
+
 /* Drop everything (e.g. data for a client that went away). */
 void iobuf_clear(iobuf *b);
 

@@ -130,9 +130,10 @@ static void note_tx(session *s, const route_info *ri, const char *sql, size_t le
 		s->tx_primary_only = true;   /* a standby that joined later lacks the savepoint */
 }
 
-/* Where a statement of this class goes: the forwarded node, and the set of
- * nodes it is sent to (fwd included). */
-static int targets_for(session *s, const route_info *ri, nodeset *to)
+/* Where a statement of this class goes: the node whose reply the client
+ * sees (returned) and every node it is sent to (`to`, fwd included),
+ * limited to `only` when given (the nodes that have a prepared statement). */
+static int choose_nodes(session *s, const route_info *ri, const nodeset *only, nodeset *to)
 {
 	nodeset_clear(to);
 	int fwd = s->primary;
@@ -141,26 +142,28 @@ static int targets_for(session *s, const route_info *ri, nodeset *to)
 		int t = route_read_node(s, ri);
 		if (t != s->primary && s->conns[t] && ensure_tx_on(s, t))
 			fwd = t;
-		nodeset_add(to, fwd);
 		break;
 	}
 	case RC_SESSION:
-		for (int n = 0; n < s->num_conns; n++)
-			if (s->conns[n])
-				nodeset_add(to, n);
-		break;
 	case RC_TX:
-		nodeset_add(to, s->primary);
-		if (!(ri->flags & RF_TX_BEGIN))
-			for (int n = 0; n < s->num_conns; n++)
-				if (s->conns[n] && nodeset_has(&s->in_tx, n))
-					nodeset_add(to, n);
+		for (int n = 0; n < s->num_conns; n++) {
+			bool wanted = ri->cls == RC_SESSION ||
+				(!(ri->flags & RF_TX_BEGIN) && nodeset_has(&s->in_tx, n));
+			if (s->conns[n] && wanted && (!only || nodeset_has(only, n)))
+				nodeset_add(to, n);
+		}
 		break;
 	default:
-		nodeset_add(to, s->primary);
 		break;
 	}
-	if (ri->cls == RC_WRITE || (ri->cls != RC_READ && ri->cls != RC_TX && ri->cls != RC_SESSION))
+	nodeset_add(to, fwd);
+	return fwd;
+}
+
+static int targets_for(session *s, const route_info *ri, nodeset *to)
+{
+	int fwd = choose_nodes(s, ri, NULL, to);
+	if (ri->cls == RC_WRITE)
 		note_write(s);
 	return fwd;
 }
@@ -268,27 +271,9 @@ static bool route_parse(session *s, const uint8_t *msg, size_t len)
 	pstmt *st = stmt_add(&s->stmts, name, msg, len, (int) ri.cls, ri.flags);
 	if (!st)
 		return false;
+	/* parsed where it will most likely run; Bind parses it again elsewhere if needed */
 	nodeset to;
-	int fwd;
-	if (ri.cls == RC_READ) {
-		/* parse where it will most likely run; Bind re-parses elsewhere if needed */
-		route_info probe = ri;
-		nodeset_clear(&to);
-		fwd = route_read_node(s, &probe);
-		if (fwd != s->primary && (!s->conns[fwd] || !ensure_tx_on(s, fwd)))
-			fwd = s->primary;
-		nodeset_add(&to, fwd);
-	} else if (ri.cls == RC_SESSION || ri.cls == RC_TX) {
-		nodeset_clear(&to);
-		fwd = s->primary;
-		for (int n = 0; n < s->num_conns; n++)
-			if (s->conns[n] && (ri.cls == RC_SESSION || n == s->primary || nodeset_has(&s->in_tx, n)))
-				nodeset_add(&to, n);
-	} else {
-		nodeset_clear(&to);
-		fwd = s->primary;
-		nodeset_add(&to, fwd);
-	}
+	int fwd = choose_nodes(s, &ri, NULL, &to);
 	st->parsed_on = to;
 	mark_batch(s, &to);
 	return send_to_set(s, &to, fwd, msg, len, EXP_PARSE);
@@ -318,20 +303,7 @@ static bool route_bind(session *s, const uint8_t *msg, size_t len)
 	if (st) {
 		ri.cls = (route_class) st->route_class;
 		ri.flags = st->route_flags;
-		if (ri.cls == RC_SESSION) {
-			to = st->parsed_on;
-		} else if (ri.cls == RC_TX) {
-			nodeset_add(&to, s->primary);
-			for (int n = 0; n < s->num_conns; n++)
-				if (s->conns[n] && nodeset_has(&s->in_tx, n) && nodeset_has(&st->parsed_on, n))
-					nodeset_add(&to, n);
-		} else if (ri.cls == RC_READ) {
-			int t = route_read_node(s, &ri);
-			if (t != s->primary && s->conns[t] && ensure_tx_on(s, t))
-				fwd = t;
-			nodeset_add(&to, fwd);
-		} else
-			nodeset_add(&to, fwd);
+		fwd = choose_nodes(s, &ri, ri.cls == RC_SESSION ? &st->parsed_on : NULL, &to);
 		for (int n = 0; n < s->num_conns; n++)
 			if (nodeset_has(&to, n) && s->conns[n] && !ensure_parsed(s, st, n))
 				return false;

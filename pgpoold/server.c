@@ -87,22 +87,7 @@ void server_update_interest(server *srv)
 
 bool server_flush(server *srv)
 {
-	while (srv->out_sent < srv->out.len) {
-		ssize_t n = send(srv->ev.fd, srv->out.data + srv->out_sent,
-			srv->out.len - srv->out_sent, MSG_NOSIGNAL);
-		if (n > 0) {
-			srv->out_sent += (size_t) n;
-			continue;
-		}
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-			return true;
-		return false;
-	}
-	buf_reset(&srv->out);
-	srv->out_sent = 0;
-	return true;
+	return buf_send_pending(srv->ev.fd, &srv->out, &srv->out_sent);
 }
 
 /* ---------------------------------------------------------------- login */

@@ -89,21 +89,7 @@ void session_update_interest(session *s)
 /* Send queued messages of our own; false if the client socket failed. */
 static bool flush_cout(session *s)
 {
-	while (s->cout_sent < s->cout.len) {
-		ssize_t n = send(s->ev.fd, s->cout.data + s->cout_sent, s->cout.len - s->cout_sent, MSG_NOSIGNAL);
-		if (n > 0) {
-			s->cout_sent += (size_t) n;
-			continue;
-		}
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-			return true;
-		return false;
-	}
-	buf_reset(&s->cout);
-	s->cout_sent = 0;
-	return true;
+	return buf_send_pending(s->ev.fd, &s->cout, &s->cout_sent);
 }
 
 bool session_flush_cout(session *s)
