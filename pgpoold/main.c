@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <systemd/sd-daemon.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -243,14 +244,18 @@ static void main_loop(void)
 		int sig = sigtimedwait(&set, NULL, &ts);
 		if (sig == SIGHUP) {
 			log_log("received SIGHUP: reloading pool_hba.conf and pool_passwd");
+			sd_notify(0, "RELOADING=1");   /* systemd (Type=notify); no-op elsewhere */
 			authfiles_load();
+			sd_notify(0, "READY=1");
 		} else if (sig == SIGTERM && atomic_load(&g.shutdown) == SHUTDOWN_NONE) {
 			log_log("received smart shutdown request: waiting for %d clients", atomic_load(&g.clients));
 			atomic_store(&g.shutdown, SHUTDOWN_SMART);
+			sd_notify(0, "STOPPING=1");
 			workers_wake();
 		} else if (sig == SIGINT || sig == SIGQUIT) {
 			log_log("received fast shutdown request");
 			atomic_store(&g.shutdown, SHUTDOWN_FAST);
+			sd_notify(0, "STOPPING=1");
 			workers_wake();
 		}
 		pool_maintain();
@@ -345,6 +350,8 @@ int main(int argc, char **argv)
 		goto out_sock;
 	log_log("pgpoold %s started: port %d, %d backend%s, pid %ld", PACKAGE_VERSION, cfg.port,
 		g.num_nodes, g.num_nodes == 1 ? "" : "s", (long) getpid());
+	/* tell systemd (Type=notify, NOTIFY_SOCKET set) that clients can connect */
+	sd_notify(0, "READY=1");
 	main_loop();
 	healthcheck_stop();
 	workers_join();
