@@ -82,6 +82,8 @@ static const char *const log_level_words[] = {
 static const char *const dlbow_words[] = {
 	"off", "transaction", "trans_transaction", "always", "dml_adaptive", NULL
 };
+static const char *const tls_version_words[] = { "tlsv1", "tlsv1.1", "tlsv1.2", "tlsv1.3", NULL };
+static const char *const sslmode_words[] = { "disable", "prefer", "require", "verify-ca", "verify-full", NULL };
 static const char *const standby_delay_words[] = { "none", "always", "if_over_threshold", NULL };
 
 /* Defaults are Pgpool-II 4.3's where the parameter is Pgpool-II's. */
@@ -128,6 +130,18 @@ static const param_def params[] = {
 	P_BOOL(pool_config, logging_collector, false),
 	P_PATH(pool_config, log_directory, "log"),
 	P_STRING(pool_config, log_filename, "pgpoold.log"),
+
+	/* TLS */
+	P_BOOL(pool_config, ssl, false),
+	P_PATH(pool_config, ssl_cert, "server.crt"),
+	P_PATH(pool_config, ssl_key, "server.key"),
+	P_PATH(pool_config, ssl_ca_cert, ""),
+	P_STRING(pool_config, ssl_ciphers, "HIGH:MEDIUM:+3DES:!aNULL"),
+	P_ENUM(pool_config, ssl_min_protocol_version, "TLSv1.2", tls_version_words),
+	P_BOOL(pool_config, ssl_prefer_server_ciphers, false),
+	P_STRING(pool_config, ssl_ecdh_curve, "prime256v1"),
+	P_ENUM(pool_config, backend_sslmode, "prefer", sslmode_words),
+	P_PATH(pool_config, backend_ssl_ca_cert, ""),
 
 	/* routing */
 	P_BOOL(pool_config, load_balance_mode, true),

@@ -80,6 +80,18 @@ typedef struct pool_config {
 	char *log_directory;
 	char *log_filename;
 
+	/* TLS */
+	bool ssl;                /* TLS for clients */
+	char *ssl_cert;          /* resolved path */
+	char *ssl_key;
+	char *ssl_ca_cert;       /* "" = no client certificates */
+	char *ssl_ciphers;
+	char *ssl_min_protocol_version;
+	bool ssl_prefer_server_ciphers;
+	char *ssl_ecdh_curve;
+	char *backend_sslmode;   /* disable|prefer|require|verify-ca|verify-full */
+	char *backend_ssl_ca_cert;
+
 	/* routing (streaming replication) */
 	bool load_balance_mode;
 	bool statement_level_load_balance;

@@ -6,6 +6,7 @@
 #include "md5.h"
 #include "scram.h"
 #include "util.h"
+#include "tls.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -93,13 +94,22 @@ static auth_result start_scram(session *s, client_auth *a)
 	scram_verifier v;
 	if (!entry_verifier(a->entry, &v))
 		return fail(s, "could not prepare SCRAM verifier");
-	a->scram = scram_server_new(&v, NULL, 0);
+	/* over TLS, SCRAM-SHA-256-PLUS binds the exchange to our certificate
+	 * (tls-server-end-point): a man in the middle cannot relay it */
+	uint8_t cbind[EVP_MAX_MD_SIZE];
+	size_t cbind_len = 0;
+	bool plus = s->ev.ssl && tls_server_end_point(s->ev.ssl, cbind, &cbind_len);
+	a->scram = scram_server_new(&v, plus ? cbind : NULL, cbind_len);
 	OPENSSL_cleanse(&v, sizeof(v));
 	if (!a->scram)
 		return fail(s, "out of memory");
 	a->method = HBA_SCRAM;
+	static const char mechs_plus[] = "SCRAM-SHA-256-PLUS\0SCRAM-SHA-256\0";
 	static const char mechs[] = "SCRAM-SHA-256\0";
-	request(s, AUTH_REQ_SASL, mechs, sizeof(mechs));
+	if (plus)
+		request(s, AUTH_REQ_SASL, mechs_plus, sizeof(mechs_plus));
+	else
+		request(s, AUTH_REQ_SASL, mechs, sizeof(mechs));
 	return AUTH_CONTINUE;
 }
 
@@ -138,9 +148,26 @@ auth_result client_auth_start(session *s, hba_method method, int hba_line)
 		return AUTH_CONTINUE;
 	case HBA_SCRAM:
 		return start_scram(s, a);
-	case HBA_CERT:
+	case HBA_CERT: {
+		char cn[256];
+		if (!s->ev.ssl || !tls_peer_cn(s->ev.ssl, cn, sizeof(cn))) {
+			proto_error(&s->cout, "FATAL", "28000",
+				"connection requires a valid client certificate", NULL);
+			log_log("certificate authentication failed for user \"%s\" from %s: no valid client certificate",
+				s->sp.user, s->addr_str);
+			return AUTH_FAILED;
+		}
+		if (strcmp(cn, s->sp.user) != 0) {
+			char msg[400];
+			snprintf(msg, sizeof(msg), "certificate authentication failed for user \"%s\"", s->sp.user);
+			log_log("%s from %s: certificate is for \"%s\"", msg, s->addr_str, cn);
+			proto_error(&s->cout, "FATAL", "28000", msg, NULL);
+			return AUTH_FAILED;
+		}
+		return AUTH_DONE;
+	}
 	default:
-		proto_error(&s->cout, "FATAL", "28000", "certificate authentication requires an SSL connection", NULL);
+		proto_error(&s->cout, "FATAL", "28000", "unsupported authentication method", NULL);
 		return AUTH_FAILED;
 	}
 }
@@ -203,12 +230,20 @@ static auth_result scram_step(session *s, client_auth *a, const uint8_t *body, s
 			proto_error(&s->cout, "FATAL", "08P01", "malformed SASLInitialResponse message", NULL);
 			return AUTH_FAILED;
 		}
-		if (strcmp(mech, "SCRAM-SHA-256") != 0) {
+		bool plus = strcmp(mech, "SCRAM-SHA-256-PLUS") == 0 && s->ev.ssl;
+		if (!plus && strcmp(mech, "SCRAM-SHA-256") != 0) {
 			proto_error(&s->cout, "FATAL", "08P01",
 				"client selected an invalid SASL authentication mechanism", NULL);
 			return AUTH_FAILED;
 		}
 		dlen = (size_t) n;
+		/* the gs2 flag must agree with the mechanism: 'p' with -PLUS only */
+		const uint8_t *first = dlen ? body + r.off : NULL;
+		if (first && ((plus && first[0] != 'p') || (!plus && first[0] == 'p'))) {
+			proto_error(&s->cout, "FATAL", "08P01",
+				"channel binding flag does not match the SASL mechanism", NULL);
+			return AUTH_FAILED;
+		}
 	} else
 		dlen = mr_remaining(&r);
 	data = (const char *) mr_bytes(&r, dlen);

@@ -1,6 +1,10 @@
 /* Relay buffers: see iobuf.h. */
 #include "iobuf.h"
 #include "buf.h"
+#include "pgpoold.h"
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 
 #include <errno.h>
 #include <stdlib.h>
@@ -18,19 +22,15 @@ bool iobuf_empty(const iobuf *b)
 	return b->head == b->tail;
 }
 
-bool buf_send_pending(int fd, buf *b, size_t *sent)
+bool buf_send_pending(ev_handler *h, buf *b, size_t *sent)
 {
 	while (*sent < b->len) {
-		ssize_t n = send(fd, b->data + *sent, b->len - *sent, MSG_NOSIGNAL);
+		long n = sock_write(h, b->data + *sent, b->len - *sent);
 		if (n > 0) {
 			*sent += (size_t) n;
 			continue;
 		}
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-			return true;
-		return false;
+		return n == IO_AGAIN;
 	}
 	buf_reset(b);
 	*sent = 0;
@@ -75,7 +75,51 @@ bool iobuf_make_room(iobuf *b, size_t need)
 	return true;
 }
 
-int iobuf_recv(iobuf *b, int fd)
+long sock_read(ev_handler *h, void *p, size_t n)
+{
+	if (h->ssl) {
+		ERR_clear_error();
+		int rc = SSL_read(h->ssl, p, n > INT32_MAX ? INT32_MAX : (int) n);
+		if (rc > 0)
+			return rc;
+		int e = SSL_get_error(h->ssl, rc);
+		if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE)
+			return IO_AGAIN;
+		return e == SSL_ERROR_ZERO_RETURN ? IO_EOF : IO_ERR;
+	}
+	for (;;) {
+		ssize_t rc = recv(h->fd, p, n, 0);
+		if (rc > 0)
+			return rc;
+		if (rc == 0)
+			return IO_EOF;
+		if (errno == EINTR)
+			continue;
+		return errno == EAGAIN || errno == EWOULDBLOCK ? IO_AGAIN : IO_ERR;
+	}
+}
+
+long sock_write(ev_handler *h, const void *p, size_t n)
+{
+	if (h->ssl) {
+		ERR_clear_error();
+		int rc = SSL_write(h->ssl, p, n > INT32_MAX ? INT32_MAX : (int) n);
+		if (rc > 0)
+			return rc;
+		int e = SSL_get_error(h->ssl, rc);
+		return e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE ? IO_AGAIN : IO_ERR;
+	}
+	for (;;) {
+		ssize_t rc = send(h->fd, p, n, MSG_NOSIGNAL);
+		if (rc > 0)
+			return rc;
+		if (rc < 0 && errno == EINTR)
+			continue;
+		return rc < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) ? IO_AGAIN : IO_ERR;
+	}
+}
+
+int iobuf_recv(iobuf *b, ev_handler *h)
 {
 	if (b->tail == b->cap || !b->data) {
 		/* a full buffer with unsent data waits for the writer; an empty one
@@ -85,35 +129,23 @@ int iobuf_recv(iobuf *b, int fd)
 		if (!iobuf_make_room(b, 1))
 			return IO_ERR;
 	}
-	for (;;) {
-		ssize_t n = recv(fd, b->data + b->tail, b->cap - b->tail, 0);
-		if (n > 0) {
-			b->tail += (size_t) n;
-			return IO_OK;
-		}
-		if (n == 0)
-			return IO_EOF;
-		if (errno == EINTR)
-			continue;
-		if (errno == EAGAIN || errno == EWOULDBLOCK)
-			return IO_AGAIN;
-		return IO_ERR;
+	long n = sock_read(h, b->data + b->tail, b->cap - b->tail);
+	if (n > 0) {
+		b->tail += (size_t) n;
+		return IO_OK;
 	}
+	return (int) n;
 }
 
-int iobuf_send_scanned(iobuf *b, int fd)
+int iobuf_send_scanned(iobuf *b, ev_handler *h)
 {
 	while (b->head < b->scan) {
-		ssize_t n = send(fd, b->data + b->head, b->scan - b->head, MSG_NOSIGNAL);
+		long n = sock_write(h, b->data + b->head, b->scan - b->head);
 		if (n > 0) {
 			b->head += (size_t) n;
 			continue;
 		}
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-			return IO_AGAIN;
-		return IO_ERR;
+		return n == IO_AGAIN ? IO_AGAIN : IO_ERR;
 	}
 	if (b->head == b->tail) {
 		/* everything went: restart at the front, cheaply */

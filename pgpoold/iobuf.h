@@ -28,10 +28,16 @@ bool iobuf_empty(const iobuf *b);
 /* Make room for `need` contiguous bytes at tail (compacting, then growing up
  * to IOBUF_MAX_WHOLE); false if impossible or out of memory. */
 bool iobuf_make_room(iobuf *b, size_t need);
-/* recv() into the buffer: IO_OK, IO_EOF, IO_AGAIN or IO_ERR. */
-int iobuf_recv(iobuf *b, int fd);
-/* send() [head, scan): IO_OK when all went, IO_AGAIN if some is left, IO_ERR. */
-int iobuf_send_scanned(iobuf *b, int fd);
+struct ev_handler;
+/* Read from a socket (through its TLS session if it has one) into the
+ * buffer: IO_OK, IO_EOF, IO_AGAIN or IO_ERR. */
+int iobuf_recv(iobuf *b, struct ev_handler *h);
+/* Send [head, scan): IO_OK when all went, IO_AGAIN if some is left, IO_ERR. */
+int iobuf_send_scanned(iobuf *b, struct ev_handler *h);
+/* The socket primitives under both, TLS-aware: bytes moved (> 0), or
+ * IO_EOF / IO_AGAIN / IO_ERR. */
+long sock_read(struct ev_handler *h, void *p, size_t n);
+long sock_write(struct ev_handler *h, const void *p, size_t n);
 /* Whole-message access for phases that consume messages (startup, auth):
  * 1 = a complete message at head (type, body, len set; consumed), 0 = need
  * more bytes, -1 = bad length (len < 4 or > limit). */
@@ -39,7 +45,7 @@ int iobuf_take_msg(iobuf *b, size_t limit, char *type, const uint8_t **body, siz
 struct buf;
 /* send() b's bytes from *sent on; when all went, b is emptied.  False only
  * on a socket error (would-block leaves the rest for later). */
-bool buf_send_pending(int fd, struct buf *b, size_t *sent);
+bool buf_send_pending(struct ev_handler *h, struct buf *b, size_t *sent);
 
 /* Drop everything (e.g. data for a client that went away). */
 void iobuf_clear(iobuf *b);

@@ -10,6 +10,7 @@
 #include "healthcheck.h"
 #include "route.h"
 #include "lbnode.h"
+#include "tls.h"
 #include "srcheck.h"
 #include "cancel.h"
 #include "authfiles.h"
@@ -46,8 +47,8 @@ static void usage(FILE *out)
 		"  -d, --debug              log debug messages\n"
 		"  -h, --help               show this help and exit\n"
 		"  -V, --version            show the version and exit\n\n"
-		"Signals: SIGHUP reloads pool_hba.conf and pool_passwd; SIGTERM waits for\n"
-		"clients to leave (smart shutdown); SIGINT or SIGQUIT closes them (fast).\n",
+		"Signals: SIGHUP reloads pool_hba.conf, pool_passwd and the TLS certificates;\nSIGTERM waits for"
+		" clients to leave (smart shutdown); SIGINT or SIGQUIT closes them (fast).\n",
 		SYSCONFDIR);
 }
 
@@ -243,9 +244,12 @@ static void main_loop(void)
 		struct timespec ts = { 1, 0 };
 		int sig = sigtimedwait(&set, NULL, &ts);
 		if (sig == SIGHUP) {
-			log_log("received SIGHUP: reloading pool_hba.conf and pool_passwd");
+			log_log("received SIGHUP: reloading pool_hba.conf, pool_passwd and TLS certificates");
 			sd_notify(0, "RELOADING=1");   /* systemd (Type=notify); no-op elsewhere */
 			authfiles_load();
+			char err[512];
+			if (!tls_init(err, sizeof(err)))
+				log_error("TLS reload failed, keeping the previous certificates: %s", err);
 			sd_notify(0, "READY=1");
 		} else if (sig == SIGTERM && atomic_load(&g.shutdown) == SHUTDOWN_NONE) {
 			log_log("received smart shutdown request: waiting for %d clients", atomic_load(&g.clients));
@@ -296,7 +300,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	route_worker_free(probe);
-	if (!lbnode_init(rerr, sizeof(rerr))) {
+	if (!lbnode_init(rerr, sizeof(rerr)) || !tls_init(rerr, sizeof(rerr))) {
 		fprintf(stderr, "%s: %s\n", opt.config_file, rerr);
 		config_free(&cfg);
 		return 1;
@@ -373,6 +377,7 @@ out:
 	cancel_free_all();
 	free_reset_queries();
 	lbnode_free();
+	tls_shutdown();
 	config_free(&cfg);
 	return rc;
 }

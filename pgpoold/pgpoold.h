@@ -12,6 +12,7 @@
 #include <sys/un.h>
 
 struct worker;
+struct ssl_st;
 
 /* Something registered in a worker's epoll set.  Every object that owns a
  * socket (listener, client session, backend connection, cancel forwarder)
@@ -23,6 +24,7 @@ struct ev_handler {
 	int fd;                  /* -1 once closed: late events are ignored */
 	uint32_t mask;           /* interest currently registered; 0 = not in epoll */
 	struct worker *w;        /* whose epoll set it is in */
+	struct ssl_st *ssl;      /* TLS session on fd, or NULL for plain */
 };
 
 /* A backend node as the data path sees it: resolved address once at start. */

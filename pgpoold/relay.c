@@ -18,6 +18,8 @@
 #include "log.h"
 #include "util.h"
 
+#include <openssl/ssl.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -717,7 +719,7 @@ static bool flush_relay(session *s, bool *blocked)
 	iobuf *b = &s->conns[s->relay_node]->in;
 	if (b->head == b->scan)
 		return true;
-	int rc = iobuf_send_scanned(b, s->ev.fd);
+	int rc = iobuf_send_scanned(b, &s->ev);
 	if (rc == IO_ERR)
 		return false;
 	*blocked = rc == IO_AGAIN;
@@ -807,7 +809,7 @@ static bool relay_output(session *s)
 			return false;
 		}
 		/* SCAN_MORE: read that backend now rather than wait for epoll */
-		int rc = iobuf_recv(&srv->in, srv->ev.fd);
+		int rc = iobuf_recv(&srv->in, &srv->ev);
 		if (rc == IO_AGAIN)
 			return true;
 		if (rc == IO_EOF || rc == IO_ERR) {
@@ -845,10 +847,16 @@ static void pump(session *s)
 	session_update_interest(s);
 }
 
+/* Bytes OpenSSL has already decrypted do not wake epoll: read them too. */
+static bool tls_buffered(const ev_handler *h)
+{
+	return h->ssl && SSL_pending(h->ssl) > 0;
+}
+
 void relay_client_event(session *s, uint32_t events)
 {
-	if (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
-		int rc = iobuf_recv(&s->cin, s->ev.fd);
+	if ((events & (EPOLLIN | EPOLLHUP | EPOLLERR)) || tls_buffered(&s->ev)) {
+		int rc = iobuf_recv(&s->cin, &s->ev);
 		if (rc == IO_EOF || rc == IO_ERR) {
 			client_failed(s);
 			return;
@@ -862,6 +870,12 @@ void relay_client_event(session *s, uint32_t events)
 		}
 	}
 	pump(s);
+	for (int i = 0; i < 16 && s->state == SESS_ACTIVE && tls_buffered(&s->ev) &&
+	     s->cin.tail < s->cin.cap; i++) {
+		if (iobuf_recv(&s->cin, &s->ev) != IO_OK)
+			break;
+		pump(s);
+	}
 }
 
 void relay_server_event(session *s, server *srv, uint32_t events)
@@ -870,8 +884,8 @@ void relay_server_event(session *s, server *srv, uint32_t events)
 		relay_backend_lost(s, srv->node_id, "write failed");
 		return;
 	}
-	if (events & (EPOLLIN | EPOLLHUP | EPOLLERR | EPOLLRDHUP)) {
-		int rc = iobuf_recv(&srv->in, srv->ev.fd);
+	if ((events & (EPOLLIN | EPOLLHUP | EPOLLERR | EPOLLRDHUP)) || tls_buffered(&srv->ev)) {
+		int rc = iobuf_recv(&srv->in, &srv->ev);
 		if (rc == IO_ERR || (rc == IO_EOF && srv->in.scan == srv->in.tail && !srv->in.pass)) {
 			relay_backend_lost(s, srv->node_id, rc == IO_EOF ? "backend closed the connection" : "read error");
 			return;

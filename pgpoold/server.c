@@ -7,6 +7,7 @@
 #include "md5.h"
 #include "scram.h"
 #include "util.h"
+#include "tls.h"
 
 #include <openssl/crypto.h>
 
@@ -80,31 +81,119 @@ bool server_note_param(server *srv, const uint8_t *body, size_t len)
 void server_update_interest(server *srv)
 {
 	uint32_t mask = EPOLLIN;
-	if (srv->out_sent < srv->out.len || srv->state == SRV_CONNECTING)
-		mask = srv->state == SRV_CONNECTING ? EPOLLOUT : EPOLLIN | EPOLLOUT;
+	if (srv->state == SRV_CONNECTING || srv->tls_want_write)
+		mask = EPOLLOUT;
+	else if (srv->out_sent < srv->out.len)
+		mask = EPOLLIN | EPOLLOUT;
 	ev_set(&srv->ev, mask);
 }
 
 bool server_flush(server *srv)
 {
-	return buf_send_pending(srv->ev.fd, &srv->out, &srv->out_sent);
+	return buf_send_pending(&srv->ev, &srv->out, &srv->out_sent);
 }
 
 /* ---------------------------------------------------------------- login */
 
 static void build_startup(server *srv, const startup_packet *sp)
 {
-	size_t off = buf_msg_begin(&srv->out, 0);
-	buf_put_i32(&srv->out, (int32_t) PROTO_V3);
+	buf *b = &srv->startup;
+	size_t off = buf_msg_begin(b, 0);
+	buf_put_i32(b, (int32_t) PROTO_V3);
 	for (int i = 0; i < sp->nparams; i++) {
 		/* protocol extensions are negotiated by us with the client */
 		if (strncmp(sp->params[i].name, "_pq_.", 5) == 0)
 			continue;
-		buf_put_str(&srv->out, sp->params[i].name);
-		buf_put_str(&srv->out, sp->params[i].value);
+		buf_put_str(b, sp->params[i].name);
+		buf_put_str(b, sp->params[i].value);
 	}
-	buf_put_u8(&srv->out, 0);
-	buf_msg_end(&srv->out, off);
+	buf_put_u8(b, 0);
+	buf_msg_end(b, off);
+}
+
+/* Connected (and TLS settled): send the startup packet. */
+static bool enter_login(server *srv)
+{
+	set_state(srv, SRV_LOGIN);
+	buf_put(&srv->out, srv->startup.data, srv->startup.len);
+	buf_free(&srv->startup);
+	return !srv->out.oom && server_flush(srv);
+}
+
+static bool wants_tls(const server *srv)
+{
+	return strcmp(g.cfg->backend_sslmode, "disable") != 0 &&
+		g.nodes[srv->node_id].addr.ss_family != AF_UNIX;
+}
+
+static bool requires_tls(void)
+{
+	const char *mode = g.cfg->backend_sslmode;
+	return strcmp(mode, "disable") != 0 && strcmp(mode, "prefer") != 0;
+}
+
+/* The TCP connection is up: ask for TLS first if configured. */
+static bool connected(server *srv)
+{
+	if (!wants_tls(srv))
+		return enter_login(srv);
+	set_state(srv, SRV_SSLREQ);
+	uint8_t req[8];
+	put_be32(req, 8);
+	put_be32(req + 4, PROTO_SSL_CODE);
+	buf_put(&srv->out, req, sizeof(req));
+	return !srv->out.oom && server_flush(srv);
+}
+
+static void drive_tls(server *srv)
+{
+	srv->tls_want_write = false;
+	char who[64];
+	snprintf(who, sizeof(who), "backend node %d", srv->node_id);
+	int rc = tls_handshake(srv->ev.ssl, who);
+	if (rc == TLS_FAILED) {
+		server_fail(srv, "TLS handshake with the backend failed");
+		return;
+	}
+	if (rc == TLS_DONE) {
+		if (!enter_login(srv)) {
+			server_fail(srv, "error writing to backend");
+			return;
+		}
+	} else
+		srv->tls_want_write = rc == TLS_WANT_WRITE;
+	server_update_interest(srv);
+}
+
+/* The backend's one-byte answer to SSLRequest. */
+static void ssl_answer(server *srv)
+{
+	uint8_t answer;
+	ssize_t n = recv(srv->ev.fd, &answer, 1, 0);
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		return;
+	if (n != 1 || (answer != 'S' && answer != 'N')) {
+		server_fail(srv, "backend did not answer the SSLRequest");
+		return;
+	}
+	if (answer == 'N') {
+		if (requires_tls()) {
+			server_fail(srv, "backend does not support TLS and backend_sslmode requires it");
+			return;
+		}
+		if (!enter_login(srv))
+			server_fail(srv, "error writing to backend");
+		else
+			server_update_interest(srv);
+		return;
+	}
+	srv->ev.ssl = tls_connect_new(srv->ev.fd, g.cfg->backends[srv->node_id].hostname);
+	if (!srv->ev.ssl) {
+		server_fail(srv, "could not start TLS with the backend");
+		return;
+	}
+	set_state(srv, SRV_TLS);
+	drive_tls(srv);
 }
 
 static void send_password_msg(server *srv, const void *data, size_t len)
@@ -322,7 +411,7 @@ static void finish_phase(server *srv, bool ok)
 
 static void read_phase_messages(server *srv)
 {
-	int rc = iobuf_recv(&srv->in, srv->ev.fd);
+	int rc = iobuf_recv(&srv->in, &srv->ev);
 	if (rc == IO_EOF || rc == IO_ERR) {
 		server_fail(srv, rc == IO_EOF ? "backend closed the connection" : "error reading from backend");
 		return;
@@ -380,7 +469,25 @@ void server_own_event(ev_handler *h, uint32_t events)
 			server_fail(srv, srv->fail_reason);
 			return;
 		}
-		set_state(srv, SRV_LOGIN);
+		if (!connected(srv)) {
+			server_fail(srv, "error writing to backend");
+			return;
+		}
+		server_update_interest(srv);
+		return;
+	}
+	if (srv->state == SRV_SSLREQ) {
+		if (!server_flush(srv))
+			server_fail(srv, "error writing to backend");
+		else if (events & (EPOLLIN | EPOLLHUP | EPOLLERR))
+			ssl_answer(srv);
+		else
+			server_update_interest(srv);
+		return;
+	}
+	if (srv->state == SRV_TLS) {
+		drive_tls(srv);
+		return;
 	}
 	if (srv->state != SRV_LOGIN && srv->state != SRV_INTERNAL)
 		return;
@@ -403,6 +510,7 @@ server *server_connect(worker *w, int node_id, struct pool_entry *pool,
 	if (!srv)
 		return NULL;
 	buf_init(&srv->out);
+	buf_init(&srv->startup);
 	srv->ev.fn = server_own_event;
 	srv->ev.w = w;
 	srv->node_id = node_id;
@@ -414,7 +522,7 @@ server *server_connect(worker *w, int node_id, struct pool_entry *pool,
 	srv->user = strdup(sp->user);
 	srv->password = password ? strdup(password) : NULL;
 	build_startup(srv, sp);
-	if (!srv->user || (password && !srv->password) || srv->out.oom)
+	if (!srv->user || (password && !srv->password) || srv->startup.oom)
 		goto fail;
 	srv->ev.fd = socket(nd->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (srv->ev.fd < 0) {
@@ -426,14 +534,13 @@ server *server_connect(worker *w, int node_id, struct pool_entry *pool,
 		setsockopt(srv->ev.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	}
 	set_state(srv, SRV_CONNECTING);
-	if (connect(srv->ev.fd, (const struct sockaddr *) &nd->addr, nd->addrlen) == 0)
-		set_state(srv, SRV_LOGIN);
-	else if (errno != EINPROGRESS && errno != EAGAIN) {
+	if (connect(srv->ev.fd, (const struct sockaddr *) &nd->addr, nd->addrlen) == 0) {
+		if (!connected(srv))
+			goto fail;
+	} else if (errno != EINPROGRESS && errno != EAGAIN) {
 		log_warning("could not connect to backend node %d (%s): %s", node_id, nd->label, strerror(errno));
 		goto fail;
 	}
-	if (srv->state == SRV_LOGIN && !server_flush(srv))
-		goto fail;
 	server_update_interest(srv);
 	if (srv->ev.mask == 0)
 		goto fail;
@@ -445,6 +552,7 @@ fail:
 	srv->ev.fd = -1;
 	wipe_login_secrets(srv);
 	buf_free(&srv->out);
+	buf_free(&srv->startup);
 	free(srv->user);
 	free(srv);
 	return NULL;
@@ -485,9 +593,13 @@ void server_close(server *srv)
 	bool logged_in = srv->state == SRV_ACTIVE || srv->state == SRV_INTERNAL || srv->state == SRV_IDLE;
 	if (srv->ev.fd >= 0) {
 		if (logged_in) {
+			/* best effort: a backend that gets no Terminate logs an EOF */
 			static const uint8_t terminate[5] = { 'X', 0, 0, 0, 4 };
-			ssize_t n = send(srv->ev.fd, terminate, sizeof(terminate), MSG_NOSIGNAL | MSG_DONTWAIT);
-			(void) n;
+			sock_write(&srv->ev, terminate, sizeof(terminate));
+		}
+		if (srv->ev.ssl) {
+			tls_free(srv->ev.ssl);
+			srv->ev.ssl = NULL;
 		}
 		if (srv->ev.mask)
 			ev_set(&srv->ev, 0);
@@ -509,6 +621,7 @@ void server_free(server *srv)
 	wipe_login_secrets(srv);
 	iobuf_free(&srv->in);
 	buf_free(&srv->out);
+	buf_free(&srv->startup);
 	for (int i = 0; i < srv->num_params; i++) {
 		free(srv->params[i].name);
 		free(srv->params[i].value);

@@ -18,6 +18,8 @@ struct scram_client;
 
 typedef enum server_state {
 	SRV_CONNECTING,   /* non-blocking connect in progress */
+	SRV_SSLREQ,       /* SSLRequest sent, waiting for 'S' or 'N' */
+	SRV_TLS,          /* TLS handshake with the backend */
 	SRV_LOGIN,        /* startup packet sent, authenticating, collecting parameters */
 	SRV_INTERNAL,     /* running internal queries, replies swallowed */
 	SRV_ACTIVE,       /* linked to a client, relaying */
@@ -41,6 +43,7 @@ typedef struct server {
 	struct session *client;       /* owner while linked */
 	iobuf in;                     /* bytes from the backend */
 	buf out;                      /* bytes we produced for the backend */
+	buf startup;                  /* the startup packet, sent once connected (and TLS is up) */
 	size_t out_sent;
 	char tx_status;               /* last ReadyForQuery status */
 	uint32_t be_pid, be_key;      /* BackendKeyData */
@@ -54,6 +57,7 @@ typedef struct server {
 	size_t login_error_len;
 	const char *fail_reason;      /* why login/internal failed, for logs and clients */
 	bool discarding;              /* the message streaming through (in.pass) is swallowed */
+	bool tls_want_write;          /* the TLS handshake waits for the socket to take bytes */
 	bool said_fatal;              /* sent a FATAL: its end is orderly, not a node failure */
 	int internal_left;            /* internal queries still awaiting ReadyForQuery */
 	bool internal_failed;

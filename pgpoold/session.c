@@ -12,6 +12,8 @@
 #include "authfiles.h"
 #include "log.h"
 #include "util.h"
+#include "tls.h"
+#include "failover.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -51,6 +53,9 @@ void session_update_interest(session *s)
 		return;
 	uint32_t cmask = has_output_for_client(s) ? EPOLLOUT : 0;
 	switch (s->state) {
+	case SESS_TLS:
+		cmask = s->tls_want_write ? EPOLLOUT : EPOLLIN;
+		break;
 	case SESS_STARTUP:
 	case SESS_AUTH:
 		cmask |= EPOLLIN;
@@ -89,7 +94,7 @@ void session_update_interest(session *s)
 /* Send queued messages of our own; false if the client socket failed. */
 static bool flush_cout(session *s)
 {
-	return buf_send_pending(s->ev.fd, &s->cout, &s->cout_sent);
+	return buf_send_pending(&s->ev, &s->cout, &s->cout_sent);
 }
 
 bool session_flush_cout(session *s)
@@ -288,6 +293,10 @@ static void finalize(session *s)
 	}
 	if (s->ev.fd >= 0) {
 		ev_set(&s->ev, 0);
+		if (s->ev.ssl) {
+			tls_free(s->ev.ssl);
+			s->ev.ssl = NULL;
+		}
 		close(s->ev.fd);
 		s->ev.fd = -1;
 	}
@@ -446,6 +455,10 @@ static void server_unavailable(session *s, server *srv, const char *msg)
 		session_close(s, NULL, NULL);
 		return;
 	}
+	/* could not even connect or log in (no FATAL from PostgreSQL): the node
+	 * may be gone; the failover manager checks before acting */
+	if (!srv->login_error && g.cfg->failover_on_backend_error && node_usable(node_id))
+		failover_request_detach_verify(node_id, "could not connect");
 	server_close(srv);
 	if (primary) {
 		log_warning("%s (client %s)", msg, s->addr_str);
@@ -623,7 +636,7 @@ static void begin_auth(session *s)
 		return;
 	}
 	hba_client c = {
-		.is_local = s->is_unix, .is_ssl = false,
+		.is_local = s->is_unix, .is_ssl = s->ev.ssl != NULL,
 		.addr = s->is_unix ? NULL : (const struct sockaddr *) &s->addr,
 		.addrlen = s->addrlen, .user = s->sp.user, .database = s->sp.database,
 	};
@@ -704,6 +717,86 @@ static void cancel_request(session *s, const startup_packet *sp)
 
 /* Startup-phase packets: SSLRequest/GSSENCRequest (answered 'N'),
  * CancelRequest, StartupMessage. */
+/* ---------------------------------------------------------------- TLS */
+
+static void drive_tls(session *s);
+
+/* Start the server side of a handshake on the client socket. */
+static void start_tls(session *s, bool direct)
+{
+	s->ev.ssl = tls_accept_new(s->ev.fd);
+	if (!s->ev.ssl) {
+		session_close(s, NULL, NULL);
+		return;
+	}
+	s->tls_direct = direct;
+	s->state = SESS_TLS;
+	drive_tls(s);
+}
+
+static void drive_tls(session *s)
+{
+	s->tls_want_write = false;
+	int rc = tls_handshake(s->ev.ssl, s->addr_str);
+	if (rc == TLS_FAILED) {
+		s->client_gone = true;   /* nothing can be said to it in clear */
+		session_close(s, NULL, NULL);
+		return;
+	}
+	if (rc != TLS_DONE) {
+		s->tls_want_write = rc == TLS_WANT_WRITE;
+		ev_set(&s->ev, s->tls_want_write ? EPOLLOUT : EPOLLIN);
+		return;
+	}
+	if (s->tls_direct) {
+		/* PostgreSQL 17's direct TLS must negotiate ALPN "postgresql" */
+		const unsigned char *alpn = NULL;
+		unsigned int alpn_len = 0;
+		SSL_get0_alpn_selected(s->ev.ssl, &alpn, &alpn_len);
+		if (alpn_len != 10 || memcmp(alpn, "postgresql", 10) != 0) {
+			log_log("direct TLS connection from %s without ALPN \"postgresql\": closed", s->addr_str);
+			session_close(s, "08P01", "direct SSL connection without ALPN protocol negotiation extension");
+			return;
+		}
+	}
+	s->state = SESS_STARTUP;
+	session_update_interest(s);
+}
+
+/* PostgreSQL 17's direct TLS: the first byte is a TLS handshake record
+ * (0x16) instead of a startup packet length.  Peeked, not read, so that
+ * OpenSSL reads the ClientHello itself. */
+static bool peek_tls_hello(session *s)
+{
+	uint8_t first;
+	if (recv(s->ev.fd, &first, 1, MSG_PEEK) != 1 || first != 0x16 || !tls_server_enabled())
+		return false;
+	start_tls(s, true);
+	return true;
+}
+
+/* Answer SSLRequest: 'S' and a handshake when TLS is on, else 'N'. */
+static void ssl_request(session *s)
+{
+	iobuf *b = &s->cin;
+	if (s->ev.ssl || !tls_server_enabled()) {
+		buf_put_u8(&s->cout, 'N');
+		session_send(s);
+		return;
+	}
+	if (b->head != b->tail) {
+		/* CVE-2021-23214: bytes sent before the handshake could be injected */
+		session_close(s, "08P01", "received unencrypted data after SSL request");
+		return;
+	}
+	buf_put_u8(&s->cout, 'S');
+	if (!flush_cout(s) || s->cout.len) {
+		session_close(s, NULL, NULL);
+		return;
+	}
+	start_tls(s, false);
+}
+
 static void process_startup(session *s)
 {
 	iobuf *b = &s->cin;
@@ -730,6 +823,12 @@ static void process_startup(session *s)
 			if (len != 8) {
 				session_close(s, "08P01", "invalid length of startup packet");
 				return;
+			}
+			if (code == PROTO_SSL_CODE) {
+				ssl_request(s);
+				if (s->state != SESS_STARTUP)
+					return;
+				continue;
 			}
 			buf_put_u8(&s->cout, 'N');
 			if (!session_send(s))
@@ -816,14 +915,22 @@ static void client_event(ev_handler *h, uint32_t events)
 		if (!flush_cout(s) || s->cout_sent >= s->cout.len)
 			finalize(s);
 		return;
+	case SESS_TLS:
+		drive_tls(s);
+		if (s->state != SESS_STARTUP)
+			return;
+		/* the handshake may have brought the startup packet along */
+		/* fall through */
 	case SESS_STARTUP:
 	case SESS_AUTH:
 		if (!session_send(s))
 			return;
-		if (!readable)
+		if (!readable && !(s->ev.ssl && SSL_pending(s->ev.ssl) > 0))
+			return;
+		if (s->state == SESS_STARTUP && !s->ev.ssl && s->cin.tail == 0 && peek_tls_hello(s))
 			return;
 		{
-			int rc = iobuf_recv(&s->cin, h->fd);
+			int rc = iobuf_recv(&s->cin, h);
 			if (rc == IO_EOF || rc == IO_ERR) {
 				s->client_gone = true;
 				session_close(s, NULL, NULL);
@@ -867,6 +974,7 @@ void session_tick(session *s, uint64_t now)
 	const pool_config *cfg = g.cfg;
 	switch (s->state) {
 	case SESS_STARTUP:
+	case SESS_TLS:
 	case SESS_AUTH:
 		if (cfg->authentication_timeout > 0 &&
 		    now - s->connected_ms > (uint64_t) cfg->authentication_timeout * 1000u) {

@@ -22,6 +22,7 @@ struct pool_entry;
 
 typedef enum session_state {
 	SESS_STARTUP,       /* reading the startup packet (SSLRequest etc. first) */
+	SESS_TLS,           /* TLS handshake with the client */
 	SESS_AUTH,          /* authentication exchange with the client */
 	SESS_WAIT_SERVER,   /* backend connections are logging in */
 	SESS_ACTIVE,        /* relaying */
@@ -99,6 +100,8 @@ typedef struct session {
 	uint32_t key_pid, key_secret; /* BackendKeyData we gave the client */
 	int cancel_slot;
 	bool client_gone;             /* EOF or Terminate seen */
+	bool tls_direct;              /* TLS began without SSLRequest (PostgreSQL 17) */
+	bool tls_want_write;          /* the handshake waits for the socket to take bytes */
 	int slot;                     /* status segment session slot, -1 if none */
 } session;
 

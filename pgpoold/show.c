@@ -4,12 +4,16 @@
 #include "nodes.h"
 #include "pgpoold.h"
 #include "proto.h"
+#include "status_report.h"
+#include "config_report.h"
 
 #include <ctype.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <stdlib.h>
+#include <unistd.h>
 
 /* ---------------------------------------------------------------- result building */
 
@@ -164,6 +168,96 @@ static void show_pool_cache(buf *b)
 	select_complete(b, 1);
 }
 
+static void values_row(buf *b, const char *const *vals, int n)
+{
+	data_row(b, (char *const *) vals, n);
+}
+
+static void show_pool_health_check_stats(buf *b)
+{
+	row_description(b, report_hc_columns, REPORT_HC_COLUMNS);
+	int rows = 0;
+	for (int n = 0; n < g.num_nodes; n++) {
+		status_node_info ni;
+		if (!status_node_get(g.status, n, &ni))
+			continue;
+		report_hc_row row;
+		const char *vals[REPORT_HC_COLUMNS];
+		report_hc_row_fill(&ni, &row);
+		report_hc_row_values(&row, vals);
+		values_row(b, vals, REPORT_HC_COLUMNS);
+		rows++;
+	}
+	select_complete(b, rows);
+}
+
+/* One row per (session slot, node): pgpoold is Pgpool-II's one "child"
+ * whose pool slots are the client sessions (libshared/status.h). */
+static void show_pool_pools(buf *b)
+{
+	static const int columns = 17;   /* Pgpool-II 4.3: without load_balance_node */
+	row_description(b, report_pool_columns, columns);
+	report_pool_context ctx = { getpid(), status_start_time(g.status), g.cfg->client_idle_limit, time(NULL) };
+	int rows = 0, max = status_max_sessions(g.status);
+	for (int i = 0; i < max; i++) {
+		status_session_info si;
+		if (!status_session_get(g.status, i, &si) || !si.in_use)
+			continue;
+		for (int n = 0; n < g.num_nodes; n++) {
+			report_pool_row row;
+			const char *vals[REPORT_POOL_COLUMNS];
+			report_pool_row_fill(&ctx, &si, n, &row);
+			report_pool_row_values(&row, vals);
+			values_row(b, vals, columns);
+			rows++;
+		}
+	}
+	select_complete(b, rows);
+}
+
+/* One row per client session (Pgpool-II: per child process). */
+static void show_pool_processes(buf *b)
+{
+	static const char *const cols[] = {
+		"pool_pid", "start_time", "client_connection_count", "database", "username",
+		"backend_connection_time", "pool_counter", "status"
+	};
+	row_description(b, cols, 8);
+	report_pool_context ctx = { getpid(), status_start_time(g.status), 0, time(NULL) };
+	int rows = 0, max = status_max_sessions(g.status);
+	for (int i = 0; i < max; i++) {
+		status_session_info si;
+		if (!status_session_get(g.status, i, &si) || !si.in_use)
+			continue;
+		int node = si.load_balance_node >= 0 ? si.load_balance_node : 0;
+		report_pool_row row;
+		report_pool_row_fill(&ctx, &si, node, &row);
+		const char *vals[8] = { row.pool_pid, row.start_time, row.client_connection_count, row.database,
+			row.username, row.backend_connection_time, row.pool_counter, row.status };
+		values_row(b, vals, 8);
+		rows++;
+	}
+	select_complete(b, rows);
+}
+
+static void show_pool_status(buf *b)
+{
+	static const char *const cols[] = { "item", "value", "description" };
+	config_report_row *rows = NULL;
+	int n = config_report_rows(g.cfg, g.status, &rows);
+	if (n < 0) {
+		proto_error(b, "ERROR", "53200", "out of memory", NULL);
+		return;
+	}
+	row_description(b, cols, 3);
+	for (int i = 0; i < n; i++) {
+		const char *vals[3] = { rows[i].name, rows[i].value, rows[i].desc };
+		values_row(b, vals, 3);
+	}
+	select_complete(b, n);
+	free(rows);
+}
+
 /* PGPOOL SHOW name | ALL (spec 11): one column named after the parameter,
  * or item/value/description rows for ALL. */
 static void pgpool_show(const char *sql, const route_info *ri, buf *b)
@@ -223,6 +317,10 @@ void show_command(session *s, const route_info *ri, const char *sql, size_t len,
 	case SHOW_POOL_BACKEND_STATS: show_pool_backend_stats(b); break;
 	case SHOW_POOL_CACHE: show_pool_cache(b); break;
 	case PGPOOL_SHOW: pgpool_show(sql, ri, b); break;
+	case SHOW_POOL_HEALTH_CHECK_STATS: show_pool_health_check_stats(b); break;
+	case SHOW_POOL_POOLS: show_pool_pools(b); break;
+	case SHOW_POOL_PROCESSES: show_pool_processes(b); break;
+	case SHOW_POOL_STATUS: show_pool_status(b); break;
 	default: unsupported(b, "this command"); break;
 	}
 	/* Pgpool-II answers ReadyForQuery 'I' always; we send the real state */
