@@ -116,6 +116,9 @@ static const param_def params[] = {
 	P_BOOL(pool_config, enable_pool_hba, false),
 	P_PATH(pool_config, pool_hba_file, "pool_hba.conf"),
 	P_PATH(pool_config, pool_passwd, "pool_passwd"),
+	P_PATH(pool_config, pool_key, ""),
+	P_INT(pool_config, max_db_connections, 0, 0, 1000000),
+	P_INT(pool_config, max_user_connections, 0, 0, 1000000),
 	P_PATH(pool_config, pcp_conf_file, "pcp.conf"),
 
 	/* process */

@@ -65,6 +65,9 @@ typedef struct pool_config {
 	bool enable_pool_hba;
 	char *pool_hba_file;     /* resolved path */
 	char *pool_passwd;       /* resolved path; "" disables */
+	char *pool_key;          /* key file for AES entries; "" = $PGPOOLKEYFILE or ~/.pgpoolkey */
+	int max_db_connections;  /* clients per database; 0 = no limit */
+	int max_user_connections;/* clients per user; 0 = no limit */
 	char *pcp_conf_file;     /* resolved path */
 
 	/* process */

@@ -12,6 +12,7 @@
 typedef struct authfiles {
 	hba_rules *hba;          /* NULL when enable_pool_hba is off */
 	pool_passwd *passwd;     /* NULL when pool_passwd is "" or missing */
+	char *aes_key;           /* for AES entries; NULL if no key file */
 	int refs;
 } authfiles;
 
@@ -19,6 +20,9 @@ typedef struct authfiles {
  * pool_hba.conf, as PostgreSQL keeps its old pg_hba.conf. */
 bool authfiles_load(void);
 authfiles *authfiles_get(void);
+/* A user's password in plain text (PLAIN/TEXT, or AES with the key), malloc'd;
+ * NULL if the user has none usable. */
+char *authfiles_plain_password(const authfiles *af, const char *user);
 void authfiles_put(authfiles *af);
 void authfiles_shutdown(void);
 

@@ -58,7 +58,7 @@ static bool entry_md5(const session *s, const passwd_entry *e, char out[MD5_PASS
 		snprintf(out, MD5_PASSWD_LEN + 1, "%s", e->secret);
 		return true;
 	}
-	char *plain = passwd_entry_plain(e, NULL);
+	char *plain = passwd_entry_plain(e, s->af->aes_key);
 	if (!plain)
 		return false;
 	bool ok = md5_password_hash(plain, s->sp.user, out);
@@ -67,11 +67,11 @@ static bool entry_md5(const session *s, const passwd_entry *e, char out[MD5_PASS
 	return ok;
 }
 
-static bool entry_verifier(const passwd_entry *e, scram_verifier *v)
+static bool entry_verifier(const session *s, const passwd_entry *e, scram_verifier *v)
 {
 	if (e && e->kind == PASSWD_SCRAM)
 		return scram_verifier_parse(e->secret, v);
-	char *plain = e ? passwd_entry_plain(e, NULL) : NULL;
+	char *plain = e ? passwd_entry_plain(e, s->af->aes_key) : NULL;
 	bool ok;
 	if (plain) {
 		ok = scram_verifier_from_password(plain, NULL, 0, SCRAM_DEFAULT_ITERATIONS, v);
@@ -92,7 +92,7 @@ static bool entry_verifier(const passwd_entry *e, scram_verifier *v)
 static auth_result start_scram(session *s, client_auth *a)
 {
 	scram_verifier v;
-	if (!entry_verifier(a->entry, &v))
+	if (!entry_verifier(s, a->entry, &v))
 		return fail(s, "could not prepare SCRAM verifier");
 	/* over TLS, SCRAM-SHA-256-PLUS binds the exchange to our certificate
 	 * (tls-server-end-point): a man in the middle cannot relay it */
@@ -195,7 +195,7 @@ static auth_result check_cleartext(session *s, client_auth *a, const char *pw)
 			scram_verifier_from_password(pw, stored.salt, stored.salt_len, stored.iterations, &mine) &&
 			timingsafe_eq(stored.stored_key, mine.stored_key, SCRAM_KEY_LEN);
 	} else {
-		char *plain = passwd_entry_plain(e, NULL);
+		char *plain = passwd_entry_plain(e, s->af->aes_key);
 		ok = plain && timingsafe_streq(plain, pw);
 		if (plain) {
 			OPENSSL_cleanse(plain, strlen(plain));

@@ -11,6 +11,7 @@
 #include "route.h"
 #include "lbnode.h"
 #include "tls.h"
+#include "limits.h"
 #include "srcheck.h"
 #include "cancel.h"
 #include "authfiles.h"
@@ -378,6 +379,7 @@ out:
 	free_reset_queries();
 	lbnode_free();
 	tls_shutdown();
+	limits_free();
 	config_free(&cfg);
 	return rc;
 }

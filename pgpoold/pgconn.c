@@ -14,12 +14,7 @@ static char *passwd_for(const char *user, const char *given)
 	if (given && given[0])
 		return strdup(given);
 	authfiles *af = authfiles_get();
-	char *pw = NULL;
-	if (af && af->passwd) {
-		const passwd_entry *e = pool_passwd_find(af->passwd, user);
-		if (e)
-			pw = passwd_entry_plain(e, NULL);
-	}
+	char *pw = authfiles_plain_password(af, user);
 	authfiles_put(af);
 	return pw;
 }

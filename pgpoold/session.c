@@ -13,6 +13,7 @@
 #include "log.h"
 #include "util.h"
 #include "tls.h"
+#include "limits.h"
 #include "failover.h"
 
 #include <arpa/inet.h>
@@ -290,6 +291,10 @@ static void finalize(session *s)
 	if (s->slot >= 0) {
 		status_session_release(g.status, s->slot);
 		s->slot = -1;
+	}
+	if (s->counted) {
+		limits_leave(s->sp.database, s->sp.user);
+		s->counted = false;
 	}
 	if (s->ev.fd >= 0) {
 		ev_set(&s->ev, 0);
@@ -617,7 +622,7 @@ static void pick_backend_password(session *s)
 	const passwd_entry *e = s->af && s->af->passwd ? pool_passwd_find(s->af->passwd, s->sp.user) : NULL;
 	if (!e)
 		return;
-	s->backend_password = passwd_entry_plain(e, NULL);
+	s->backend_password = passwd_entry_plain(e, s->af->aes_key);
 	if (!s->backend_password && e->kind == PASSWD_MD5)
 		s->backend_password = strdup(e->secret);
 }
@@ -699,6 +704,13 @@ static void startup_message(session *s, const uint8_t *pkt, size_t len)
 		session_close(s, "0A000", "replication connections are not supported through pgpoold");
 		return;
 	}
+	char msg[300];
+	if (!limits_enter(s->sp.database, s->sp.user, msg, sizeof(msg))) {
+		log_warning("%s; refusing %s", msg, s->addr_str);
+		session_close(s, "53300", msg);
+		return;
+	}
+	s->counted = true;
 	negotiate_protocol(s);
 	begin_auth(s);
 }

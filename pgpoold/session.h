@@ -100,6 +100,7 @@ typedef struct session {
 	uint32_t key_pid, key_secret; /* BackendKeyData we gave the client */
 	int cancel_slot;
 	bool client_gone;             /* EOF or Terminate seen */
+	bool counted;                 /* in the per-database / per-user limits */
 	bool tls_direct;              /* TLS began without SSLRequest (PostgreSQL 17) */
 	bool tls_want_write;          /* the handshake waits for the socket to take bytes */
 	int slot;                     /* status segment session slot, -1 if none */

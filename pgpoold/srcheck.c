@@ -3,7 +3,7 @@
 #include "nodes.h"
 #include "failover.h"
 #include "pgpoold.h"
-#include "authfiles.h"
+#include "pgconn.h"
 #include "log.h"
 #include "util.h"
 
@@ -43,25 +43,7 @@ static uint64_t parse_lsn(const char *text)
 	return ((uint64_t) hi << 32) | lo;
 }
 
-/* sr_check_password, or the user's plain password from pool_passwd. */
-static char *check_password(void)
-{
-	const pool_config *cfg = g.cfg;
-	if (cfg->sr_check_password[0])
-		return strdup(cfg->sr_check_password);
-	authfiles *af = authfiles_get();
-	char *pw = NULL;
-	if (af && af->passwd) {
-		const passwd_entry *e = pool_passwd_find(af->passwd, cfg->sr_check_user);
-		if (e)
-			pw = passwd_entry_plain(e, NULL);
-		if (!pw && e && e->kind == PASSWD_MD5)
-			pw = NULL;   /* an md5 hash cannot log in through libpq */
-	}
-	authfiles_put(af);
-	return pw;
-}
-
+/* This thread's connection to node (kept between cycles), as sr_check_user. */
 static PGconn *node_conn(int n)
 {
 	if (conns[n] && PQstatus(conns[n]) == CONNECTION_OK)
@@ -69,23 +51,13 @@ static PGconn *node_conn(int n)
 	if (conns[n])
 		PQfinish(conns[n]);
 	const pool_config *cfg = g.cfg;
-	const backend_config *b = &cfg->backends[n];
-	char port[16], timeout[16];
-	snprintf(port, sizeof(port), "%d", b->port);
-	snprintf(timeout, sizeof(timeout), "%d", cfg->connect_timeout > 0 ? (cfg->connect_timeout + 999) / 1000 : 10);
-	char *pw = check_password();
-	const char *keys[] = { "host", "port", "user", "password", "dbname", "connect_timeout",
-		"application_name", "sslmode", NULL };
-	const char *vals[] = { b->hostname[0] ? b->hostname : "/tmp", port, cfg->sr_check_user,
-		pw ? pw : "", cfg->sr_check_database, timeout, "pgpoold sr_check", "prefer", NULL };
-	conns[n] = PQconnectdbParams(keys, vals, 0);
-	free(pw);
-	if (PQstatus(conns[n]) != CONNECTION_OK) {
+	char err[512];
+	int timeout = cfg->connect_timeout > 0 ? (cfg->connect_timeout + 999) / 1000 : 10;
+	conns[n] = pgconn_open(n, cfg->sr_check_user, cfg->sr_check_password, cfg->sr_check_database,
+		timeout, err, sizeof(err));
+	if (!conns[n])
 		log_warning("sr_check: could not connect to node %d (%s) as \"%s\": %s", n, g.nodes[n].label,
-			cfg->sr_check_user, PQerrorMessage(conns[n]));
-		PQfinish(conns[n]);
-		conns[n] = NULL;
-	}
+			cfg->sr_check_user, err);
 	return conns[n];
 }
 
