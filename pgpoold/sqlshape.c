@@ -7,28 +7,31 @@
 #define NOT_FOUND ((size_t) -1)
 
 typedef enum quote_mode {
-	QUOTE_STANDARD,   /* '..', N'..', U&'..': '' is a quote, backslash is plain */
+	QUOTE_STANDARD,   /* '..', U&'..': '' is a quote, backslash is plain */
 	QUOTE_ESCAPE,     /* E'..': '' and backslash escapes */
 	QUOTE_BITS        /* B'..', X'..': nothing escapes the quote */
 } quote_mode;
 
-typedef struct lexer {
-	const char *s;
-	size_t n;              /* text length, up to the first NUL */
-	size_t i;              /* next byte to read */
-	char *out;
-	size_t cap;
-	size_t olen;
-	bool truncated;
-	bool blank_pending;    /* whitespace or a comment since the last token */
-	uint64_t tokens;       /* tokens that can add a level to a parse tree */
-	uint64_t nest;
-	uint64_t max_nest;
-} lexer;
+/* Character classes, from scan.l: space, ident_start (letters, '_' and
+ * every byte >= 0x80), ident_cont (also digits and '$'), digit. */
+#define CC_SPACE 0x01
+#define CC_START 0x02
+#define CC_CONT  0x04
+#define CC_DIGIT 0x08
+
+static const uint8_t cclass[256] = {
+	[' '] = CC_SPACE, ['\t'] = CC_SPACE, ['\n'] = CC_SPACE, ['\r'] = CC_SPACE, ['\f'] = CC_SPACE,
+	['a' ... 'z'] = CC_START | CC_CONT,
+	['A' ... 'Z'] = CC_START | CC_CONT,
+	['_'] = CC_START | CC_CONT,
+	[0x80 ... 0xff] = CC_START | CC_CONT,
+	['0' ... '9'] = CC_DIGIT | CC_CONT,
+	['$'] = CC_CONT,
+};
 
 static inline bool is_space(unsigned char c)
 {
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f';
+	return cclass[c] & CC_SPACE;
 }
 
 static inline bool is_newline(unsigned char c)
@@ -38,50 +41,44 @@ static inline bool is_newline(unsigned char c)
 
 static inline bool is_digit(unsigned char c)
 {
-	return c >= '0' && c <= '9';
+	return cclass[c] & CC_DIGIT;
 }
 
-/* ident_start / dolq_start: letters, '_' and every byte >= 0x80 */
 static inline bool is_ident_start(unsigned char c)
 {
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c >= 0x80;
-}
-
-/* dolq_cont: an identifier character, but not '$' */
-static inline bool is_dolq_cont(unsigned char c)
-{
-	return is_ident_start(c) || is_digit(c);
+	return cclass[c] & CC_START;
 }
 
 /* ident_cont */
 static inline bool is_ident_cont(unsigned char c)
 {
-	return is_dolq_cont(c) || c == '$';
+	return cclass[c] & CC_CONT;
+}
+
+/* dolq_cont: an identifier character, but not '$' */
+static inline bool is_dolq_cont(unsigned char c)
+{
+	return c != '$' && is_ident_cont(c);
 }
 
 static inline unsigned char ascii_lower(unsigned char c)
 {
-	return (c >= 'A' && c <= 'Z') ? (unsigned char) (c + ('a' - 'A')) : c;
+	return (unsigned char) (c + ((unsigned) (c - 'A') < 26u ? 'a' - 'A' : 0));
 }
 
-static inline void put(lexer *lx, char c)
-{
-	if (lx->olen < lx->cap)
-		lx->out[lx->olen++] = c;
-	else
-		lx->truncated = true;
-}
-
-/* Every output token starts here: one space stands for whatever blank
- * separated it from the previous token, so "a b" and "ab" stay distinct. */
-static void begin_token(lexer *lx)
-{
-	if (lx->blank_pending) {
-		if (lx->olen > 0)
-			put(lx, ' ');
-		lx->blank_pending = false;
-	}
-}
+/* ascii_lower as a table, for the word loop */
+#define L4(c) (c), (c) + 1, (c) + 2, (c) + 3
+#define L16(c) L4(c), L4((c) + 4), L4((c) + 8), L4((c) + 12)
+#define L64(c) L16(c), L16((c) + 16), L16((c) + 32), L16((c) + 48)
+static const unsigned char lower_table[256] = {
+	L64(0),
+	'@', 'a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j', 'k', 'l', 'm', 'n', 'o',
+	'p', 'q', 'r', 's', 't', 'u', 'v', 'w', 'x', 'y', 'z', '[', '\\', ']', '^', '_',
+	L16(96), L16(112), L64(128), L64(192),
+};
+#undef L4
+#undef L16
+#undef L64
 
 /* "--" to the end of the line; returns the index of the newline (or n). */
 static size_t skip_line_comment(const char *s, size_t n, size_t j)
@@ -234,143 +231,162 @@ static size_t scan_number(const char *s, size_t n, size_t j)
 	return j;
 }
 
-static void put_literal(lexer *lx)
+/* The shape being written: out[0..cap) receives the first cap bytes, len
+ * counts them all (a shape is never longer than its text). */
+typedef struct shape_out {
+	char *out;
+	size_t cap;
+	size_t len;
+	bool blank;            /* whitespace or a comment since the last token */
+	uint64_t tokens;       /* tokens that can add a level to a parse tree */
+	uint64_t nest;
+	uint64_t max_nest;
+} shape_out;
+
+static inline void emit(shape_out *o, char c)
 {
-	begin_token(lx);
-	put(lx, SQL_SHAPE_LITERAL);
+	if (o->len < o->cap)
+		o->out[o->len] = c;
+	o->len++;
+}
+
+/* Every token starts here: one space stands for whatever blank separated
+ * it from the previous token, so "a b" and "ab" stay distinct. */
+static inline void start_token(shape_out *o)
+{
+	if (o->blank) {
+		if (o->len > 0)
+			emit(o, ' ');
+		o->blank = false;
+	}
+}
+
+static void emit_literal(shape_out *o)
+{
+	start_token(o);
+	emit(o, SQL_SHAPE_LITERAL);
 }
 
 /* Quoted identifiers, parameters, a lone '$': kept as written. */
-static void put_verbatim(lexer *lx, size_t from, size_t to)
+static void emit_verbatim(shape_out *o, const char *s, size_t from, size_t to)
 {
-	begin_token(lx);
-	lx->tokens++;
-	for (size_t k = from; k < to; k++)
-		put(lx, lx->s[k]);
-}
-
-/* A word, or a literal/identifier that starts like one (E'', B'', X'',
- * N'', U&'', U&"").  Returns the next position or NOT_FOUND with *status. */
-static size_t lex_word(lexer *lx, size_t j, sql_shape_status *status)
-{
-	const char *s = lx->s;
-	size_t n = lx->n;
-	unsigned char c = ascii_lower((unsigned char) s[j]);
-	bool quote_next = j + 1 < n && s[j + 1] == '\'';
-	size_t end;
-
-	if (quote_next && (c == 'e' || c == 'b' || c == 'x' || c == 'n')) {
-		quote_mode mode = c == 'e' ? QUOTE_ESCAPE : c == 'n' ? QUOTE_STANDARD : QUOTE_BITS;
-		end = scan_string(s, n, j + 2, mode);
-		if (end == NOT_FOUND)
-			*status = SQL_SHAPE_UNTERMINATED_STRING;
-		else
-			put_literal(lx);
-		return end;
-	}
-	if (c == 'u' && j + 2 < n && s[j + 1] == '&') {
-		if (s[j + 2] == '\'') {
-			end = scan_string(s, n, j + 3, QUOTE_STANDARD);
-			if (end == NOT_FOUND)
-				*status = SQL_SHAPE_UNTERMINATED_STRING;
-			else
-				put_literal(lx);
-			return end;
-		}
-		if (s[j + 2] == '"') {
-			end = scan_quoted_ident(s, n, j + 2);
-			if (end == NOT_FOUND)
-				*status = SQL_SHAPE_UNTERMINATED_IDENT;
-			else
-				put_verbatim(lx, j, end);
-			return end;
-		}
-	}
-	begin_token(lx);
-	lx->tokens++;
-	end = j;
-	while (end < n && is_ident_cont((unsigned char) s[end])) {
-		put(lx, (char) ascii_lower((unsigned char) s[end]));
-		end++;
-	}
-	return end;
-}
-
-/* '$': a parameter ($1), a dollar-quoted literal or a lone '$'. */
-static size_t lex_dollar(lexer *lx, size_t j, sql_shape_status *status)
-{
-	const char *s = lx->s;
-	size_t n = lx->n;
-	if (j + 1 < n && is_digit((unsigned char) s[j + 1])) {
-		size_t end = j + 1;
-		while (end < n && is_digit((unsigned char) s[end]))
-			end++;
-		put_verbatim(lx, j, end);
-		return end;
-	}
-	size_t dlen = dollar_delim_len(s, n, j);
-	if (dlen == 0) {
-		put_verbatim(lx, j, j + 1);
-		return j + 1;
-	}
-	size_t end = scan_dollar_string(s, n, j, dlen);
-	if (end == NOT_FOUND)
-		*status = SQL_SHAPE_UNTERMINATED_DOLLAR;
-	else
-		put_literal(lx);
-	return end;
+	start_token(o);
+	o->tokens++;
+	while (from < to)
+		emit(o, s[from++]);
 }
 
 /* Punctuation and operator characters, one at a time.  Each operator
  * character counts (PostgreSQL splits "+-+-" into four prefix operators);
  * brackets count by nesting depth, so long VALUES lists stay cheap; commas
  * and semicolons never nest. */
-static size_t lex_other(lexer *lx, size_t j)
+static void emit_punct(shape_out *o, unsigned char c)
 {
-	unsigned char c = (unsigned char) lx->s[j];
-	begin_token(lx);
+	start_token(o);
 	if (c == '(' || c == '[') {
-		if (++lx->nest > lx->max_nest)
-			lx->max_nest = lx->nest;
+		if (++o->nest > o->max_nest)
+			o->max_nest = o->nest;
 	} else if (c == ')' || c == ']') {
-		if (lx->nest > 0)
-			lx->nest--;
+		if (o->nest > 0)
+			o->nest--;
 	} else if (c != ',' && c != ';') {
-		lx->tokens++;
+		o->tokens++;
 	}
-	put(lx, (char) c);
-	return j + 1;
+	emit(o, (char) c);
 }
 
-/* One token (or blank) at lx->i; returns the next position or NOT_FOUND. */
-static size_t lex_step(lexer *lx, sql_shape_status *status)
+/* A literal (or U&"ident") that starts like a word: E'', B'', X'', U&'',
+ * U&"".  Returns its end, NOT_FOUND with *status if unterminated, or j if
+ * the word at j is an ordinary word.  N'..' is an ordinary word n then a
+ * string, as PostgreSQL returns the keyword NCHAR then the string. */
+static size_t prefixed_literal(const char *s, size_t n, size_t j, bool *verbatim,
+                               sql_shape_status *status)
 {
-	const char *s = lx->s;
-	size_t n = lx->n, j = lx->i;
-	unsigned char c = (unsigned char) s[j];
-	size_t end;
-
-	if (is_space(c)) {
-		lx->blank_pending = true;
-		return j + 1;
-	}
-	if (c == '-' && j + 1 < n && s[j + 1] == '-') {
-		lx->blank_pending = true;
-		return skip_line_comment(s, n, j + 2);
-	}
-	if (c == '/' && j + 1 < n && s[j + 1] == '*') {
-		lx->blank_pending = true;
-		end = skip_block_comment(s, n, j);
+	unsigned char c = ascii_lower((unsigned char) s[j]);
+	size_t end = j;
+	*verbatim = false;
+	if (j + 1 < n && s[j + 1] == '\'' && (c == 'e' || c == 'b' || c == 'x')) {
+		end = scan_string(s, n, j + 2, c == 'e' ? QUOTE_ESCAPE : QUOTE_BITS);
 		if (end == NOT_FOUND)
-			*status = SQL_SHAPE_UNTERMINATED_COMMENT;
+			*status = SQL_SHAPE_UNTERMINATED_STRING;
+	} else if (c == 'u' && j + 2 < n && s[j + 1] == '&' && s[j + 2] == '\'') {
+		end = scan_string(s, n, j + 3, QUOTE_STANDARD);
+		if (end == NOT_FOUND)
+			*status = SQL_SHAPE_UNTERMINATED_STRING;
+	} else if (c == 'u' && j + 2 < n && s[j + 1] == '&' && s[j + 2] == '"') {
+		*verbatim = true;
+		end = scan_quoted_ident(s, n, j + 2);
+		if (end == NOT_FOUND)
+			*status = SQL_SHAPE_UNTERMINATED_IDENT;
+	}
+	return end;
+}
+
+/* A word at j (an ident_start), lower-cased, or a prefixed literal.
+ * Returns the next position or NOT_FOUND. */
+static size_t lex_word(shape_out *o, const char *s, size_t n, size_t j, sql_shape_status *status)
+{
+	bool verbatim;
+	size_t end = prefixed_literal(s, n, j, &verbatim, status);
+	if (end == NOT_FOUND)
+		return NOT_FOUND;
+	if (end != j) {
+		if (verbatim)
+			emit_verbatim(o, s, j, end);
+		else
+			emit_literal(o);
 		return end;
 	}
+	start_token(o);
+	o->tokens++;
+	/* the hot loops (most of a statement is words), on locals */
+	while (++end < n && is_ident_cont((unsigned char) s[end]))
+		;
+	size_t room = o->len < o->cap ? o->cap - o->len : 0;
+	size_t copy = end - j < room ? end - j : room;
+	char *dst = o->out + o->len;
+	for (size_t k = 0; k < copy; k++)
+		dst[k] = (char) lower_table[(unsigned char) s[j + k]];
+	o->len += end - j;
+	return end;
+}
+
+/* '$' at j: a parameter ($1, kept), a dollar-quoted literal, or a lone '$'. */
+static size_t lex_dollar(shape_out *o, const char *s, size_t n, size_t j, sql_shape_status *status)
+{
+	size_t end;
+	if (j + 1 < n && is_digit((unsigned char) s[j + 1])) {
+		end = j + 1;
+		while (end < n && is_digit((unsigned char) s[end]))
+			end++;
+		emit_verbatim(o, s, j, end);
+		return end;
+	}
+	size_t dlen = dollar_delim_len(s, n, j);
+	if (dlen == 0) {
+		emit_verbatim(o, s, j, j + 1);
+		return j + 1;
+	}
+	end = scan_dollar_string(s, n, j, dlen);
+	if (end == NOT_FOUND)
+		*status = SQL_SHAPE_UNTERMINATED_DOLLAR;
+	else
+		emit_literal(o);
+	return end;
+}
+
+/* A token at j that does not start with a letter.  Returns the next
+ * position or NOT_FOUND with *status. */
+static size_t lex_other(shape_out *o, const char *s, size_t n, size_t j, sql_shape_status *status)
+{
+	unsigned char c = (unsigned char) s[j];
+	size_t end;
 	if (c == '\'') {
 		end = scan_string(s, n, j + 1, QUOTE_STANDARD);
 		if (end == NOT_FOUND)
 			*status = SQL_SHAPE_UNTERMINATED_STRING;
 		else
-			put_literal(lx);
+			emit_literal(o);
 		return end;
 	}
 	if (c == '"') {
@@ -378,18 +394,40 @@ static size_t lex_step(lexer *lx, sql_shape_status *status)
 		if (end == NOT_FOUND)
 			*status = SQL_SHAPE_UNTERMINATED_IDENT;
 		else
-			put_verbatim(lx, j, end);
+			emit_verbatim(o, s, j, end);
 		return end;
 	}
 	if (c == '$')
-		return lex_dollar(lx, j, status);
-	if (is_ident_start(c))
-		return lex_word(lx, j, status);
+		return lex_dollar(o, s, n, j, status);
+	if (c == '.' && j + 1 < n && s[j + 1] == '.') {
+		/* dot_dot: "..5" is ".." then 5, not "." then .5 */
+		emit_punct(o, '.');
+		emit_punct(o, '.');
+		return j + 2;
+	}
 	if (is_digit(c) || (c == '.' && j + 1 < n && is_digit((unsigned char) s[j + 1]))) {
-		put_literal(lx);
+		emit_literal(o);
 		return scan_number(s, n, j);
 	}
-	return lex_other(lx, j);
+	emit_punct(o, c);
+	return j + 1;
+}
+
+/* Blank at j (whitespace, a comment): its end, j if there is none, or
+ * NOT_FOUND if a slash-star comment never ends. */
+static size_t skip_one_blank(const char *s, size_t n, size_t j)
+{
+	unsigned char c = (unsigned char) s[j];
+	if (is_space(c)) {
+		while (++j < n && is_space((unsigned char) s[j]))
+			;
+		return j;
+	}
+	if (c == '-' && j + 1 < n && s[j + 1] == '-')
+		return skip_line_comment(s, n, j + 2);
+	if (c == '/' && j + 1 < n && s[j + 1] == '*')
+		return skip_block_comment(s, n, j);
+	return j;
 }
 
 static uint32_t saturate32(uint64_t v)
@@ -400,25 +438,31 @@ static uint32_t saturate32(uint64_t v)
 void sql_shape_build(const char *text, size_t len, char *out, size_t cap, sql_shape *sh)
 {
 	const char *nul = len ? memchr(text, '\0', len) : NULL;
-	lexer lx = {
-		.s = text,
-		.n = nul ? (size_t) (nul - text) : len,
-		.out = out,
-		.cap = out ? cap : 0,
-	};
+	size_t n = nul ? (size_t) (nul - text) : len;
+	shape_out o = { .out = out, .cap = out ? cap : 0 };
 	sql_shape_status status = SQL_SHAPE_OK;
 
-	while (lx.i < lx.n) {
-		size_t next = lex_step(&lx, &status);
-		if (next == NOT_FOUND)
+	for (size_t i = 0; i < n;) {
+		size_t next = skip_one_blank(text, n, i);
+		if (next == NOT_FOUND) {
+			status = SQL_SHAPE_UNTERMINATED_COMMENT;
 			break;
-		lx.i = next;
+		}
+		if (next != i) {
+			o.blank = true;
+		} else {
+			next = is_ident_start((unsigned char) text[i]) ? lex_word(&o, text, n, i, &status)
+			                                                : lex_other(&o, text, n, i, &status);
+			if (next == NOT_FOUND)
+				break;
+		}
+		i = next;
 	}
-	sh->len = lx.olen;
-	sh->truncated = lx.truncated;
+	sh->len = o.len < o.cap ? o.len : o.cap;
+	sh->truncated = o.len > o.cap;
 	sh->status = status;
-	sh->text_len = lx.n;
-	sh->weight = saturate32(lx.tokens + lx.max_nest);
+	sh->text_len = n;
+	sh->weight = saturate32(o.tokens + o.max_nest);
 }
 
 static inline uint64_t rotl64(uint64_t x, unsigned r)

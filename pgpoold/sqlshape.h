@@ -8,15 +8,22 @@
  * share a cache entry only if PostgreSQL sees the same tokens in both apart
  * from literal values:
  *   - numbers and strings ('..', E'..' with backslash escapes, B'..', X'..',
- *     N'..', U&'..', $$..$$ and $tag$..$tag$, including the newline-separated
- *     continuation of a quoted string) become one SQL_SHAPE_LITERAL byte;
+ *     U&'..', $$..$$ and $tag$..$tag$, including the continuation of a
+ *     quoted string after a newline) become one SQL_SHAPE_LITERAL byte
+ *     (N'..' is the word n and a string, as PostgreSQL lexes it);
  *   - comments (-- and nested slash-star) and runs of whitespace become one
  *     space, and only where the text had some, so token boundaries survive;
  *   - unquoted words are lower-cased (ASCII, as PostgreSQL does for UTF-8);
  *     "quoted" and U&"quoted" identifiers, $n parameters and operators are
  *     kept byte for byte.
  * The input need not be NUL-terminated; the lexer reads at most len bytes
- * and, like the server, ends the text at the first NUL byte. */
+ * and, like the server, ends the text at the first NUL byte.
+ *
+ * Checked against libpg_query's scanner by t/fuzz/fuzz_classify.c.  One
+ * known difference, where the lexer follows the server: PostgreSQL
+ * continues 'a' -- comment <newline> 'b' as one literal, libpg_query 15
+ * does not (it then reports a syntax error, so such a text goes to the
+ * primary and is not cached). */
 #ifndef PGPOOLD_SQLSHAPE_H
 #define PGPOOLD_SQLSHAPE_H
 
@@ -28,7 +35,7 @@
 
 typedef enum sql_shape_status {
 	SQL_SHAPE_OK = 0,
-	SQL_SHAPE_UNTERMINATED_STRING,   /* '..', E'..', B'..', X'..', N'..', U&'..' */
+	SQL_SHAPE_UNTERMINATED_STRING,   /* '..', E'..', B'..', X'..', U&'..' */
 	SQL_SHAPE_UNTERMINATED_IDENT,    /* ".." or U&".." */
 	SQL_SHAPE_UNTERMINATED_DOLLAR,   /* $tag$.. */
 	SQL_SHAPE_UNTERMINATED_COMMENT   /* slash-star without its end */
