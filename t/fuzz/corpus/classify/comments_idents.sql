@@ -1,0 +1,2 @@
+/* outer /* nested */ still */ SELECT "Mixed""Quote", a$b -- trailing
+ FROM s.t;

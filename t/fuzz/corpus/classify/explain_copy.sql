@@ -1,0 +1,1 @@
+EXPLAIN (ANALYZE, BUFFERS) COPY (SELECT * FROM pg_catalog.pg_class) TO STDOUT

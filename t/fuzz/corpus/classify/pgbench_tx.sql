@@ -1,0 +1,3 @@
+BEGIN;
+UPDATE pgbench_accounts SET abalance = abalance + -5 WHERE aid = 3;
+END;

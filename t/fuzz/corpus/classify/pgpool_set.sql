@@ -1,0 +1,1 @@
+PGPOOL SET client_idle_limit = 5;

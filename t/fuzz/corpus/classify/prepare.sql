@@ -1,0 +1,1 @@
+PREPARE p (int) AS SELECT nextval('s'), f($1); EXECUTE p(1); DEALLOCATE p
