@@ -81,8 +81,13 @@ static bool entry_verifier(const session *s, const passwd_entry *e, scram_verifi
 		/* unknown user or unusable entry: run the exchange against a
 		 * random verifier so the client cannot tell (as PostgreSQL's mock auth) */
 		uint8_t junk[16];
-		ok = random_bytes(junk, sizeof(junk)) &&
-			scram_verifier_from_password((const char *) junk, NULL, 0, SCRAM_DEFAULT_ITERATIONS, v);
+		char junk_pw[2 * sizeof(junk) + 1];   /* a C string: the raw bytes have no NUL */
+		ok = random_bytes(junk, sizeof(junk));
+		if (ok) {
+			hex_encode(junk, sizeof(junk), junk_pw);
+			ok = scram_verifier_from_password(junk_pw, NULL, 0, SCRAM_DEFAULT_ITERATIONS, v);
+			OPENSSL_cleanse(junk_pw, sizeof(junk_pw));
+		}
 		if (ok)
 			v->stored_key[0] ^= 0xff;
 	}
