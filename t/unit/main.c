@@ -12,6 +12,7 @@ int main(void)
 	srunner_add_suite(sr, pool_hba_suite());
 	srunner_add_suite(sr, status_suite());
 	srunner_add_suite(sr, pcp_codec_suite());
+	srunner_add_suite(sr, status_report_suite());
 	srunner_add_suite(sr, classify_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	int failed = srunner_ntests_failed(sr);

@@ -11,6 +11,7 @@ Suite *pool_passwd_suite(void);
 Suite *pool_hba_suite(void);
 Suite *status_suite(void);
 Suite *pcp_codec_suite(void);
+Suite *status_report_suite(void);
 Suite *classify_suite(void);
 
 #endif
