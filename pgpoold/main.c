@@ -11,7 +11,7 @@
 #include "route.h"
 #include "lbnode.h"
 #include "tls.h"
-#include "limits.h"
+#include "client_limits.h"
 #include "srcheck.h"
 #include "cancel.h"
 #include "authfiles.h"

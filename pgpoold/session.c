@@ -13,7 +13,7 @@
 #include "log.h"
 #include "util.h"
 #include "tls.h"
-#include "limits.h"
+#include "client_limits.h"
 #include "failover.h"
 
 #include <arpa/inet.h>

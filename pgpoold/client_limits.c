@@ -1,6 +1,6 @@
 /* Client limits per database and per user: see limits.h.  A small table of
  * names and counts under one mutex, touched once at login and once at exit. */
-#include "limits.h"
+#include "client_limits.h"
 #include "pgpoold.h"
 
 #include <pthread.h>

@@ -1,7 +1,7 @@
 /* Per-database and per-user client limits (max_db_connections,
  * max_user_connections), shared by all workers. */
-#ifndef PGPOOLD_LIMITS_H
-#define PGPOOLD_LIMITS_H
+#ifndef PGPOOLD_CLIENT_LIMITS_H
+#define PGPOOLD_CLIENT_LIMITS_H
 
 #include <stdbool.h>
 #include <stddef.h>
