@@ -82,6 +82,7 @@ static const char *const log_level_words[] = {
 static const char *const dlbow_words[] = {
 	"off", "transaction", "trans_transaction", "always", "dml_adaptive", NULL
 };
+static const char *const pool_mode_words[] = { "session", "transaction", NULL };
 static const char *const tls_version_words[] = { "tlsv1", "tlsv1.1", "tlsv1.2", "tlsv1.3", NULL };
 static const char *const sslmode_words[] = { "disable", "prefer", "require", "verify-ca", "verify-full", NULL };
 static const char *const standby_delay_words[] = { "none", "always", "if_over_threshold", NULL };
@@ -106,6 +107,7 @@ static const param_def params[] = {
 	P_INT(pool_config, max_message_size, 1073741824, 1024, INT_MAX),
 
 	/* pooling */
+	P_ENUM(pool_config, pool_mode, "session", pool_mode_words),
 	P_INT(pool_config, max_pool, 4, 1, 10000),
 	P_INT(pool_config, connection_life_time, 0, 0, SECONDS_MAX),
 	P_BOOL(pool_config, connection_cache, true),

@@ -55,6 +55,7 @@ typedef struct pool_config {
 	int max_message_size;    /* bytes; largest frontend message accepted */
 
 	/* pooling */
+	char *pool_mode;         /* session | transaction */
 	int max_pool;            /* cached backend connections per key */
 	int connection_life_time;/* seconds; 0 = forever */
 	bool connection_cache;

@@ -188,6 +188,68 @@ static void after_tx_end_sent(session *s, const route_info *ri)
 		nodeset_clear(&s->in_tx);
 }
 
+/* ================================================================ transaction pooling: statement names */
+
+/* FNV-1a over the Parse message after its name: the query text and the
+ * parameter types decide which backend-side statement a client's means. */
+static uint64_t parse_hash(const uint8_t *body, size_t len)
+{
+	uint64_t h = 14695981039346656037ull;
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ body[i]) * 1099511628211ull;
+	return h;
+}
+
+/* A Parse message for st under its backend-side name. */
+static bool queue_renamed_parse(session *s, int node, const pstmt *st)
+{
+	buf *out = &s->conns[node]->out;
+	size_t name_len = strlen(st->name) + 1;
+	const uint8_t *rest = st->parse_msg + MSG_HEADER_LEN + name_len;
+	size_t rest_len = st->parse_len - MSG_HEADER_LEN - name_len;
+	size_t off = buf_msg_begin(out, 'P');
+	buf_put_str(out, st->server_name);
+	buf_put(out, rest, rest_len);
+	buf_msg_end(out, off);
+	return !out->oom;
+}
+
+/* The client's message with its statement name (at name_off, NUL-ended)
+ * replaced by the backend-side name. */
+static bool queue_renamed(session *s, int node, const uint8_t *msg, size_t len, size_t name_off, const char *server_name)
+{
+	buf *out = &s->conns[node]->out;
+	size_t name_len = strlen((const char *) msg + name_off) + 1;
+	size_t off = buf_msg_begin(out, (char) msg[0]);
+	buf_put(out, msg + MSG_HEADER_LEN, name_off - MSG_HEADER_LEN);
+	buf_put_str(out, server_name);
+	buf_put(out, msg + name_off + name_len, len - name_off - name_len);
+	buf_msg_end(out, off);
+	return !out->oom;
+}
+
+static bool renamed(const session *s, const pstmt *st)
+{
+	return s->tx_pooling && st && st->name[0];
+}
+
+/* ParseComplete / CloseComplete of our own, in reply order. */
+static bool local_complete(session *s, char type)
+{
+	buf *p = realloc(s->locals, sizeof(buf) * (size_t) (s->num_locals + 1));
+	if (!p)
+		return false;
+	s->locals = p;
+	buf *b = &s->locals[s->num_locals];
+	buf_init(b);
+	size_t off = buf_msg_begin(b, type);
+	buf_msg_end(b, off);
+	if (b->oom || !expect_push(&s->eq, -1, EXP_LOCAL, true))
+		return false;
+	s->eq.ring[(s->eq.head + s->eq.count - 1) & (s->eq.cap - 1)].local = s->num_locals++;
+	return true;
+}
+
 /* ================================================================ simple query */
 
 static bool local_reply(session *s, const route_info *ri, const char *sql, size_t len)
@@ -225,6 +287,10 @@ static bool route_query(session *s, const uint8_t *msg, size_t len)
 	note_tx(s, &ri, sql, sqllen);
 	if (!send_to_set(s, &to, fwd, msg, len, EXP_QUERY))
 		return false;
+	if (ri.flags & RF_DEALLOC_ALL)
+		for (int n = 0; n < s->num_conns; n++)
+			if (nodeset_has(&to, n) && s->conns[n])
+				server_forget_prepared(s->conns[n]);
 	after_tx_end_sent(s, &ri);
 	count_statement(fwd, &ri);
 	s->copy_node = fwd;
@@ -277,6 +343,32 @@ static bool route_parse(session *s, const uint8_t *msg, size_t len)
 	nodeset to;
 	int fwd = choose_nodes(s, &ri, NULL, &to);
 	st->parsed_on = to;
+	if (renamed(s, st)) {
+		size_t name_len = strlen(name) + 1;
+		st->hash = parse_hash(msg + MSG_HEADER_LEN + name_len, len - MSG_HEADER_LEN - name_len);
+		snprintf(st->server_name, sizeof(st->server_name), "pgpoold_%016llx", (unsigned long long) st->hash);
+		bool answered = false;
+		for (int n = 0; n < s->num_conns; n++) {
+			server *srv = s->conns[n];
+			if (!nodeset_has(&to, n) || !srv)
+				continue;
+			if (server_has_prepared(srv, st->hash)) {
+				/* another client's identical statement is already there */
+				if (n == fwd && !local_complete(s, '1'))
+					return false;
+				answered |= n == fwd;
+				continue;
+			}
+			nodeset one = { { 0, 0 } };
+			nodeset_add(&one, n);
+			mark_batch(s, &one);
+			if (!queue_renamed_parse(s, n, st) || !await_reply(s, n, EXP_PARSE, n == fwd) ||
+			    !server_add_prepared(srv, st->hash))
+				return false;
+		}
+		(void) answered;
+		return true;
+	}
 	mark_batch(s, &to);
 	return send_to_set(s, &to, fwd, msg, len, EXP_PARSE);
 }
@@ -284,6 +376,13 @@ static bool route_parse(session *s, const uint8_t *msg, size_t len)
 /* Make sure the statement exists on node, replaying its Parse (reply swallowed). */
 static bool ensure_parsed(session *s, pstmt *st, int node)
 {
+	if (renamed(s, st)) {
+		server *srv = s->conns[node];
+		if (server_has_prepared(srv, st->hash))
+			return true;
+		return queue_renamed_parse(s, node, st) && await_reply(s, node, EXP_PARSE, false) &&
+			server_add_prepared(srv, st->hash);
+	}
 	if (nodeset_has(&st->parsed_on, node))
 		return true;
 	if (!queue_bytes(s, node, st->parse_msg, st->parse_len) || !await_reply(s, node, EXP_PARSE, false))
@@ -312,7 +411,14 @@ static bool route_bind(session *s, const uint8_t *msg, size_t len)
 	} else
 		nodeset_add(&to, fwd);
 	mark_batch(s, &to);
-	if (!send_to_set(s, &to, fwd, msg, len, EXP_BIND))
+	if (renamed(s, st)) {
+		size_t name_off = MSG_HEADER_LEN + strlen(portal_name) + 1;
+		for (int n = 0; n < s->num_conns; n++)
+			if (nodeset_has(&to, n) && s->conns[n] &&
+			    (!queue_renamed(s, n, msg, len, name_off, st->server_name) ||
+			     !await_reply(s, n, EXP_BIND, n == fwd)))
+				return false;
+	} else if (!send_to_set(s, &to, fwd, msg, len, EXP_BIND))
 		return false;
 	if (portal_name) {
 		portal *p = portal_add(&s->stmts, portal_name);
@@ -369,6 +475,14 @@ static bool route_describe(session *s, const uint8_t *msg, size_t len)
 	int node = s->primary;
 	if (name && what == 'S') {
 		pstmt *st = stmt_find(&s->stmts, name);
+		if (renamed(s, st)) {
+			nodeset to = { { 0, 0 } };
+			nodeset_add(&to, node);
+			mark_batch(s, &to);
+			return ensure_parsed(s, st, node) &&
+				queue_renamed(s, node, msg, len, MSG_HEADER_LEN + 1, st->server_name) &&
+				await_reply(s, node, EXP_DESCRIBE, true);
+		}
 		if (st && !nodeset_has(&st->parsed_on, s->primary))
 			for (int n = 0; n < s->num_conns; n++)
 				if (nodeset_has(&st->parsed_on, n) && s->conns[n]) {
@@ -393,6 +507,11 @@ static bool route_close(session *s, const uint8_t *msg, size_t len)
 	uint8_t what = mr_u8(&r);
 	const char *name = mr_str(&r);
 	nodeset to = { { 0, 0 } };
+	if (name && what == 'S' && renamed(s, stmt_find(&s->stmts, name))) {
+		/* other clients may use the backend-side statement: keep it */
+		stmt_remove(&s->stmts, name);
+		return local_complete(s, '3');
+	}
 	if (name && what == 'S') {
 		pstmt *st = stmt_find(&s->stmts, name);
 		if (st)
@@ -530,6 +649,15 @@ static bool client_input(session *s)
 			if (!iobuf_make_room(b, MSG_HEADER_LEN))
 				goto oom;
 			break;
+		}
+		if (s->acquiring)
+			break;
+		if (s->tx_pooling && !s->conns[s->primary] && b->data[b->head] != 'X') {
+			int r = session_acquire_for_tx(s);
+			if (r < 0)
+				return false;
+			if (r == 0)
+				break;   /* relay_resume() carries on */
 		}
 		const uint8_t *p = b->data + b->head;
 		char type = (char) p[0];
@@ -789,7 +917,9 @@ static bool relay_output(session *s)
 		server *srv = s->conns[e->node];
 		if (!srv) {
 			relay_backend_lost(s, e->node, "connection gone");
-			return false;
+			if (s->state != SESS_ACTIVE)
+				return false;
+			continue;   /* a standby: its owed replies are local errors now */
 		}
 		scan_result r = scan_one(s, srv, e);
 		if (r == SCAN_PROGRESS || r == SCAN_BLOCKED) {
@@ -806,7 +936,9 @@ static bool relay_output(session *s)
 		}
 		if (r == SCAN_FAIL) {
 			relay_backend_lost(s, e->node, "protocol violation from backend");
-			return false;
+			if (s->state != SESS_ACTIVE)
+				return false;
+			continue;
 		}
 		/* SCAN_MORE: read that backend now rather than wait for epoll */
 		int rc = iobuf_recv(&srv->in, &srv->ev);
@@ -814,7 +946,9 @@ static bool relay_output(session *s)
 			return true;
 		if (rc == IO_EOF || rc == IO_ERR) {
 			relay_backend_lost(s, e->node, rc == IO_EOF ? "backend closed the connection" : "read error");
-			return false;
+			if (s->state != SESS_ACTIVE)
+				return false;
+			continue;
 		}
 	}
 }
@@ -825,10 +959,19 @@ static bool flush_servers(session *s)
 		server *srv = s->conns[n];
 		if (srv && srv->out_sent < srv->out.len && !server_flush(srv)) {
 			relay_backend_lost(s, n, "write failed");
-			return false;
+			if (s->state != SESS_ACTIVE)
+				return false;
 		}
 	}
 	return true;
+}
+
+static bool has_pending_output(const session *s)
+{
+	if (s->cout_sent < s->cout.len)
+		return true;
+	const server *rs = s->relay_node >= 0 ? s->conns[s->relay_node] : NULL;
+	return rs && rs->in.head < rs->in.scan;
 }
 
 static void pump(session *s)
@@ -844,7 +987,16 @@ static void pump(session *s)
 		if (!client_input(s) || s->state != SESS_ACTIVE || !flush_servers(s) || s->state != SESS_ACTIVE)
 			return;
 	}
+	/* transaction pooling: idle outside a transaction, everything relayed */
+	if (s->tx_pooling && s->tx_status == 'I' && relay_idle(s) && nodeset_empty(&s->in_tx) &&
+	    s->conns[s->primary] && !has_pending_output(s))
+		session_release_after_tx(s);
 	session_update_interest(s);
+}
+
+void relay_resume(session *s)
+{
+	pump(s);
 }
 
 /* Bytes OpenSSL has already decrypted do not wake epoll: read them too. */
@@ -882,12 +1034,16 @@ void relay_server_event(session *s, server *srv, uint32_t events)
 {
 	if ((events & EPOLLOUT) && !server_flush(srv)) {
 		relay_backend_lost(s, srv->node_id, "write failed");
+		if (s->state == SESS_ACTIVE)
+			pump(s);   /* a lost standby: the errors queued in its place go out */
 		return;
 	}
 	if ((events & (EPOLLIN | EPOLLHUP | EPOLLERR | EPOLLRDHUP)) || tls_buffered(&srv->ev)) {
 		int rc = iobuf_recv(&srv->in, &srv->ev);
 		if (rc == IO_ERR || (rc == IO_EOF && srv->in.scan == srv->in.tail && !srv->in.pass)) {
 			relay_backend_lost(s, srv->node_id, rc == IO_EOF ? "backend closed the connection" : "read error");
+			if (s->state == SESS_ACTIVE)
+				pump(s);
 			return;
 		}
 	}
@@ -1018,4 +1174,7 @@ void relay_nodes_changed(session *s)
 		snprintf(msg, sizeof(msg), "terminating connection because node %d is now the primary", primary);
 		session_close(s, "57P01", msg);
 	}
+	/* errors queued in place of what a lost standby owed go out now */
+	if (s->state == SESS_ACTIVE)
+		pump(s);
 }

@@ -197,6 +197,8 @@ void route_analyze(session *s, const char *sql, size_t len, route_info *out)
 	out->flags = stat_flags(c->stat);
 	if (c->flags & SF_DATABASE_DDL)
 		out->flags |= RF_DB_DDL;
+	if (c->ps == PS_DEALLOCATE_ALL)
+		out->flags |= RF_DEALLOC_ALL;
 	track_temp_tables(s, c);
 	switch (c->dest) {
 	case CLASS_READ:

@@ -35,6 +35,7 @@ typedef enum route_class {
 #define RF_DDL           0x1000
 #define RF_CATALOG       0x2000  /* reads system catalogs */
 #define RF_NAMED         0x4000  /* EXECUTE/DEALLOCATE name: follow the PREPARE */
+#define RF_DEALLOC_ALL   0x8000  /* DEALLOCATE ALL / DISCARD ALL: prepared statements go */
 
 typedef struct route_info {
 	route_class cls;

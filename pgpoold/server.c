@@ -616,8 +616,38 @@ void server_close(server *srv)
 		server_free(srv);
 }
 
+bool server_has_prepared(const server *srv, uint64_t hash)
+{
+	for (int i = 0; i < srv->num_prepared; i++)
+		if (srv->prepared[i] == hash)
+			return true;
+	return false;
+}
+
+bool server_add_prepared(server *srv, uint64_t hash)
+{
+	if (server_has_prepared(srv, hash))
+		return true;
+	if (srv->num_prepared == srv->cap_prepared) {
+		int cap = srv->cap_prepared ? srv->cap_prepared * 2 : 16;
+		uint64_t *p = realloc(srv->prepared, sizeof(*p) * (size_t) cap);
+		if (!p)
+			return false;
+		srv->prepared = p;
+		srv->cap_prepared = cap;
+	}
+	srv->prepared[srv->num_prepared++] = hash;
+	return true;
+}
+
+void server_forget_prepared(server *srv)
+{
+	srv->num_prepared = 0;
+}
+
 void server_free(server *srv)
 {
+	free(srv->prepared);
 	wipe_login_secrets(srv);
 	iobuf_free(&srv->in);
 	buf_free(&srv->out);

@@ -58,7 +58,11 @@ typedef struct server {
 	const char *fail_reason;      /* why login/internal failed, for logs and clients */
 	bool discarding;              /* the message streaming through (in.pass) is swallowed */
 	bool tls_want_write;          /* the TLS handshake waits for the socket to take bytes */
-	bool said_fatal;              /* sent a FATAL: its end is orderly, not a node failure */
+	bool said_fatal;
+	bool reset_done_discards;     /* the reset that ends a client ran DISCARD ALL */
+	/* transaction pooling: statements prepared here, by hash of their text */
+	uint64_t *prepared;
+	int num_prepared, cap_prepared;              /* sent a FATAL: its end is orderly, not a node failure */
 	int internal_left;            /* internal queries still awaiting ReadyForQuery */
 	bool internal_failed;
 	server_done_fn done;          /* called when login or internal queries end */
@@ -91,6 +95,9 @@ void server_update_interest(server *srv);
 void server_close(server *srv);
 void server_free(server *srv);
 const char *server_param(const server *srv, const char *name);
+bool server_has_prepared(const server *srv, uint64_t hash);
+bool server_add_prepared(server *srv, uint64_t hash);
+void server_forget_prepared(server *srv);
 /* The event handler used while a client owns the connection is set by the
  * session; this one drives login and internal queries. */
 void server_own_event(ev_handler *h, uint32_t events);

@@ -165,6 +165,7 @@ void session_accept(worker *w, int fd, const struct sockaddr *addr, socklen_t ad
 	s->primary = -1;
 	s->lb_node = -1;
 	s->tx_status = 'I';
+	s->tx_pooling = strcmp(g.cfg->pool_mode, "transaction") == 0;
 	s->slot = status_session_acquire(g.status);
 	if (addrlen > sizeof(s->addr))
 		addrlen = sizeof(s->addr);
@@ -226,6 +227,8 @@ void session_server_reset_done(server *srv, bool ok)
 		server_close(srv);
 		return;
 	}
+	if (srv->reset_done_discards)
+		server_forget_prepared(srv);   /* DISCARD ALL dropped them */
 	/* to the cache after this event batch: later events in the batch may
 	 * still name it, and another worker could take it at once */
 	if (srv->ev.mask)
@@ -261,6 +264,7 @@ static void release_one(session *s, server *srv, bool clean)
 		queries[n++] = g.reset_queries[i];
 	}
 	iobuf_clear(&srv->in);
+	srv->reset_done_discards = n > 0;
 	if (n == 0)
 		session_server_reset_done(srv, true);
 	else
@@ -427,6 +431,16 @@ static void all_servers_ready(session *s)
 			srv->ev.fn = server_event;
 			ev_set(&srv->ev, EPOLLRDHUP);
 		}
+	}
+	if (s->state == SESS_ACTIVE) {
+		/* transaction pooling: the next transaction's backends are here */
+		for (int n = 0; n < s->num_conns; n++)
+			if (s->conns[n] && s->slot >= 0)
+				status_session_backend_attach(g.status, s->slot, n, (int) s->conns[n]->be_pid,
+					s->conns[n]->created_at, ++s->conns[n]->uses);
+		s->acquiring = false;
+		relay_resume(s);
+		return;
 	}
 	if (s->auth_after_server && !s->auth_done) {
 		/* enable_pool_hba is off: ask the client what the primary asked us */
@@ -599,6 +613,67 @@ static void acquire_servers(session *s)
 		all_servers_ready(s);
 	else
 		session_update_interest(s);
+}
+
+int session_acquire_for_tx(session *s)
+{
+	int primary = nodes_primary();
+	if (primary < 0 || !node_usable(primary)) {
+		session_close(s, "57P03", "no primary node is available");
+		return -1;
+	}
+	s->primary = primary;
+	if (s->lb_node < 0 || !node_usable(s->lb_node))
+		s->lb_node = route_choose_lb_node(s);
+	s->acquiring = true;
+	s->logins_pending = 1;
+	if (!s->conns[s->primary] && !open_server(s, s->primary)) {
+		session_close(s, "08006", "could not get a backend connection for the transaction");
+		return -1;
+	}
+	if (s->state != SESS_ACTIVE)
+		return -1;
+	if (s->lb_node != s->primary && !s->conns[s->lb_node] && !open_server(s, s->lb_node))
+		s->lb_node = s->primary;
+	if (s->state != SESS_ACTIVE)
+		return -1;
+	if (--s->logins_pending > 0)
+		return 0;
+	/* everything came from the cache without a round trip */
+	s->acquiring = false;
+	for (int n = 0; n < s->num_conns; n++) {
+		server *srv = s->conns[n];
+		if (srv) {
+			srv->state = SRV_ACTIVE;
+			srv->ev.fn = server_event;
+			if (s->slot >= 0)
+				status_session_backend_attach(g.status, s->slot, n, (int) srv->be_pid,
+					srv->created_at, ++srv->uses);
+		}
+	}
+	return 1;
+}
+
+void session_release_after_tx(session *s)
+{
+	for (int n = 0; n < s->num_conns; n++) {
+		server *srv = s->conns[n];
+		if (!srv)
+			continue;
+		s->conns[n] = NULL;
+		if (s->slot >= 0)
+			status_session_backend_detach(g.status, s->slot, n);
+		srv->client = NULL;
+		if (srv->state != SRV_ACTIVE || srv->out_sent < srv->out.len || srv->in.pass ||
+		    srv->in.head != srv->in.tail || !node_usable(n)) {
+			server_close(srv);
+			continue;
+		}
+		/* no reset between transactions (as PgBouncer): prepared statements stay */
+		srv->reset_done_discards = false;
+		session_server_reset_done(srv, true);
+	}
+	s->relay_node = -1;
 }
 
 void session_auth_ok(session *s)

@@ -66,6 +66,8 @@ typedef struct session {
 	int primary;                  /* primary node id for this session */
 	int lb_node;                  /* load-balance node */
 	int logins_pending;
+	bool tx_pooling;              /* pool_mode = transaction */
+	bool acquiring;               /* transaction pooling: waiting for backends */
 
 	iobuf cin;                    /* client -> backends */
 	buf cout;                     /* bytes for the client of our own making */
@@ -123,6 +125,14 @@ void server_orphan_tick(struct server *srv, uint64_t now);
 bool session_send(session *s);
 /* Recompute epoll interest of the client and its backend connections. */
 void session_update_interest(session *s);
+
+/* Transaction pooling: get the backends for the next transaction (1 ready,
+ * 0 on its way: the relay resumes when it is, -1 the session ended), and
+ * give them back once the client is idle outside a transaction. */
+int session_acquire_for_tx(session *s);
+void session_release_after_tx(session *s);
+/* relay.c: continue after backends arrived. */
+void relay_resume(session *s);
 
 /* relay.c: the routed relay while ACTIVE */
 void relay_client_event(session *s, uint32_t events);

@@ -15,7 +15,9 @@ typedef struct pstmt {
 	size_t parse_len;
 	int route_class;          /* route_class of its query (see route.h) */
 	uint32_t route_flags;
-	nodeset parsed_on;        /* nodes that have it now */
+	nodeset parsed_on;        /* nodes that have it now (session pooling) */
+	uint64_t hash;            /* transaction pooling: of its text and types; */
+	char server_name[32];     /* prepared on backends as "pgpoold_<hash>" */
 	struct pstmt *next;
 } pstmt;
 
