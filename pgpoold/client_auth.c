@@ -263,8 +263,10 @@ static auth_result scram_step(session *s, client_auth *a, const uint8_t *body, s
 		: scram_server_client_final(a->scram, data ? data : "", dlen, &reply, &err);
 	if (!ok) {
 		free(reply);
-		if (a->scram_step == 0) {
-			/* a malformed exchange is a protocol error, as in PostgreSQL */
+		/* only a proof that does not verify is a wrong password; a malformed
+		 * message (bad nonce, channel binding, garbage) is a protocol error
+		 * at either step, as in PostgreSQL */
+		if (a->scram_step == 0 || (err && strcmp(err, "password authentication failed") != 0)) {
 			proto_error(&s->cout, "FATAL", "08P01", err ? err : "malformed SCRAM message", NULL);
 			log_log("SCRAM exchange failed for user \"%s\" from %s: %s", s->sp.user, s->addr_str,
 				err ? err : "malformed message");

@@ -90,6 +90,12 @@ cleanup() {
             stop_pid "$pid"
         done < "$f"
     done
+    # servers a test started for itself under $WORK/pg (e.g. 75-tls.sh's)
+    for f in "$WORK"/pg/*/postmaster.pid; do
+        [ -f "$f" ] || continue
+        case "$f" in */primary/*|*/standby/*) continue ;; esac
+        pgc_stop "$(dirname "$f")"
+    done
     [ -f "$WORK/pg/standby/postmaster.pid" ] && pgc_stop "$WORK/pg/standby"
     [ -f "$WORK/pg/primary/postmaster.pid" ] && pgc_stop "$WORK/pg/primary"
     if [ "${IT_KEEP:-0}" = 1 ] || [ ! -d "$WORK" ]; then
