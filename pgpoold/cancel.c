@@ -60,6 +60,21 @@ int cancel_register(uint32_t client_pid, uint32_t client_key, const cancel_targe
 	return slot;
 }
 
+void cancel_update(int slot, const cancel_target *t, int n)
+{
+	if (slot < 0)
+		return;
+	if (n > CANCEL_MAX_TARGETS)
+		n = CANCEL_MAX_TARGETS;
+	pthread_mutex_lock(&cancel_lock);
+	if (slot < num_slots && slots[slot].used) {
+		if (n > 0)
+			memcpy(slots[slot].targets, t, sizeof(*t) * (size_t) n);
+		slots[slot].num_targets = n;
+	}
+	pthread_mutex_unlock(&cancel_lock);
+}
+
 void cancel_unregister(int slot)
 {
 	if (slot < 0)

@@ -23,6 +23,9 @@ typedef struct cancel_target {
  * (>= 0) for cancel_unregister, or -1. */
 int cancel_register(uint32_t client_pid, uint32_t client_key, const cancel_target *t, int n);
 void cancel_unregister(int slot);
+/* The session now uses other backends (transaction pooling): n = 0 while
+ * it has none, so a cancel never reaches another client's query. */
+void cancel_update(int slot, const cancel_target *t, int n);
 /* Look up a client's CancelRequest: the number of targets copied to out
  * (0 if unknown: ignored, as PostgreSQL does). */
 int cancel_lookup(uint32_t client_pid, uint32_t client_key, cancel_target out[CANCEL_MAX_TARGETS]);

@@ -366,6 +366,20 @@ void session_free(session *s)
 
 /* ---------------------------------------------------------------- going active */
 
+/* The cancel targets are this session's current backends. */
+static void update_cancel_targets(session *s)
+{
+	cancel_target targets[CANCEL_MAX_TARGETS];
+	int nt = 0;
+	for (int n = 0; n < s->num_conns && nt < CANCEL_MAX_TARGETS; n++)
+		if (s->conns[n])
+			targets[nt++] = (cancel_target) { n, s->conns[n]->be_pid, s->conns[n]->be_key };
+	if (s->cancel_slot < 0)
+		s->cancel_slot = cancel_register(s->key_pid, s->key_secret, targets, nt);
+	else
+		cancel_update(s->cancel_slot, targets, nt);
+}
+
 static void go_active(session *s)
 {
 	server *prim = s->conns[s->primary];
@@ -378,12 +392,7 @@ static void go_active(session *s)
 	}
 	/* the primary's real pid: PQbackendPID() matches pg_backend_pid() there */
 	s->key_pid = prim->be_pid;
-	cancel_target targets[CANCEL_MAX_TARGETS];
-	int nt = 0;
-	for (int n = 0; n < s->num_conns && nt < CANCEL_MAX_TARGETS; n++)
-		if (s->conns[n])
-			targets[nt++] = (cancel_target) { n, s->conns[n]->be_pid, s->conns[n]->be_key };
-	s->cancel_slot = cancel_register(s->key_pid, s->key_secret, targets, nt);
+	update_cancel_targets(s);
 	proto_backend_key(&s->cout, s->key_pid, s->key_secret);
 	proto_ready(&s->cout, prim->tx_status);
 	s->state = SESS_ACTIVE;
@@ -439,6 +448,7 @@ static void all_servers_ready(session *s)
 				status_session_backend_attach(g.status, s->slot, n, (int) s->conns[n]->be_pid,
 					s->conns[n]->created_at, ++s->conns[n]->uses);
 		s->acquiring = false;
+		update_cancel_targets(s);
 		relay_resume(s);
 		return;
 	}
@@ -651,6 +661,7 @@ int session_acquire_for_tx(session *s)
 					srv->created_at, ++srv->uses);
 		}
 	}
+	update_cancel_targets(s);
 	return 1;
 }
 
@@ -674,6 +685,7 @@ void session_release_after_tx(session *s)
 		session_server_reset_done(srv, true);
 	}
 	s->relay_node = -1;
+	update_cancel_targets(s);
 }
 
 void session_auth_ok(session *s)
