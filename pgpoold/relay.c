@@ -233,41 +233,69 @@ static bool renamed(const session *s, const pstmt *st)
 	return s->tx_pooling && st && st->name[0];
 }
 
-/* ParseComplete / CloseComplete of our own, in reply order. */
-static bool local_complete(session *s, char type)
+/* A reply of our own (content taken over), queued in reply order. */
+static bool queue_local(session *s, buf *content)
 {
 	buf *p = realloc(s->locals, sizeof(buf) * (size_t) (s->num_locals + 1));
-	if (!p)
+	if (!p || content->oom) {
+		if (p)
+			s->locals = p;
+		buf_free(content);
 		return false;
+	}
 	s->locals = p;
-	buf *b = &s->locals[s->num_locals];
-	buf_init(b);
-	size_t off = buf_msg_begin(b, type);
-	buf_msg_end(b, off);
-	if (b->oom || !expect_push(&s->eq, -1, EXP_LOCAL, true))
+	s->locals[s->num_locals] = *content;
+	if (!expect_push(&s->eq, -1, EXP_LOCAL, true)) {
+		buf_free(content);
 		return false;
+	}
 	s->eq.ring[(s->eq.head + s->eq.count - 1) & (s->eq.cap - 1)].local = s->num_locals++;
 	return true;
+}
+
+/* ParseComplete / BindComplete / CloseComplete of our own. */
+static bool local_complete(session *s, char type)
+{
+	buf b;
+	buf_init(&b);
+	size_t off = buf_msg_begin(&b, type);
+	buf_msg_end(&b, off);
+	return queue_local(s, &b);
+}
+
+/* Describe / Execute of one of pgpoold's own commands (SHOW pool_nodes...)
+ * sent through the extended protocol. */
+static bool local_extended(session *s, const char *sql, int cmd, size_t arg_off, size_t arg_len,
+	bool describe, bool with_params)
+{
+	route_info ri = { .cls = RC_LOCAL, .local_cmd = cmd, .arg_off = arg_off, .arg_len = arg_len };
+	buf d, e, out;
+	buf_init(&d);
+	buf_init(&e);
+	buf_init(&out);
+	show_command_parts(s, &ri, sql, strlen(sql), &d, &e);
+	if (describe && with_params) {
+		size_t off = buf_msg_begin(&out, 't');   /* ParameterDescription: none */
+		buf_put_i16(&out, 0);
+		buf_msg_end(&out, off);
+	}
+	buf *part = describe ? &d : &e;
+	buf_put(&out, part->data, part->len);
+	if (d.oom || e.oom)
+		out.oom = true;
+	buf_free(&d);
+	buf_free(&e);
+	return queue_local(s, &out);
 }
 
 /* ================================================================ simple query */
 
 static bool local_reply(session *s, const route_info *ri, const char *sql, size_t len)
 {
-	buf *p = realloc(s->locals, sizeof(buf) * (size_t) (s->num_locals + 1));
-	if (!p)
-		return false;
-	s->locals = p;
-	buf *b = &s->locals[s->num_locals];
-	buf_init(b);
-	show_command(s, ri, sql, len, b);
-	if (b->oom)
-		return false;
-	if (!expect_push(&s->eq, -1, EXP_LOCAL, true))
-		return false;
-	s->eq.ring[(s->eq.head + s->eq.count - 1) & (s->eq.cap - 1)].local = s->num_locals;
-	s->num_locals++;
-	return true;
+	buf b;
+	buf_init(&b);
+	show_command(s, ri, sql, len, &b);
+	return queue_local(s, &b);
 }
 
 static bool route_query(session *s, const uint8_t *msg, size_t len)
@@ -294,7 +322,7 @@ static bool route_query(session *s, const uint8_t *msg, size_t len)
 	after_tx_end_sent(s, &ri);
 	count_statement(fwd, &ri);
 	s->copy_node = fwd;
-	if (g.cfg->log_statement)
+	if (s->log_statement)
 		log_log("statement on node %d for %s: %.*s", fwd, s->addr_str, (int) (sqllen > 1000 ? 1000 : sqllen), sql);
 	return true;
 }
@@ -332,13 +360,18 @@ static bool route_parse(session *s, const uint8_t *msg, size_t len)
 	}
 	route_info ri;
 	route_analyze(s, query, strlen(query), &ri);
-	if (ri.cls == RC_LOCAL)
-		ri.cls = RC_WRITE;   /* pgpoold's own commands are simple-query only, as Pgpool-II */
 	if (ri.flags & RF_DB_DDL)
 		pool_drop_idle(NULL);
 	pstmt *st = stmt_add(&s->stmts, name, msg, len, (int) ri.cls, ri.flags);
 	if (!st)
 		return false;
+	if (ri.cls == RC_LOCAL) {
+		/* pgpoold answers its own commands in the extended protocol too */
+		st->local_cmd = ri.local_cmd;
+		st->arg_off = ri.arg_off;
+		st->arg_len = ri.arg_len;
+		return local_complete(s, '1');
+	}
 	/* parsed where it will most likely run; Bind parses it again elsewhere if needed */
 	nodeset to;
 	int fwd = choose_nodes(s, &ri, NULL, &to);
@@ -401,6 +434,19 @@ static bool route_bind(session *s, const uint8_t *msg, size_t len)
 	nodeset to = { { 0, 0 } };
 	int fwd = s->primary;
 	route_info ri = { .cls = RC_WRITE, .flags = 0 };
+	if (st && st->route_class == RC_LOCAL && portal_name) {
+		portal *p = portal_add(&s->stmts, portal_name);
+		size_t qlen;
+		const char *q = parse_query(st->parse_msg, st->parse_len, &qlen);
+		if (!p || !q || !(p->sql = strndup(q, qlen)))
+			return false;
+		p->route_class = RC_LOCAL;
+		p->local_cmd = st->local_cmd;
+		p->arg_off = st->arg_off;
+		p->arg_len = st->arg_len;
+		p->forward_node = -1;
+		return local_complete(s, '2');
+	}
 	if (st) {
 		ri.cls = (route_class) st->route_class;
 		ri.flags = st->route_flags;
@@ -446,6 +492,8 @@ static bool route_execute(session *s, const uint8_t *msg, size_t len)
 	nodeset to = { { 0, 0 } };
 	int fwd = s->primary;
 	route_info ri = { .cls = RC_WRITE, .flags = 0 };
+	if (p && p->route_class == RC_LOCAL)
+		return local_extended(s, p->sql, p->local_cmd, p->arg_off, p->arg_len, false, false);
 	if (p) {
 		to = p->on;
 		fwd = p->forward_node;
@@ -475,6 +523,11 @@ static bool route_describe(session *s, const uint8_t *msg, size_t len)
 	int node = s->primary;
 	if (name && what == 'S') {
 		pstmt *st = stmt_find(&s->stmts, name);
+		if (st && st->route_class == RC_LOCAL) {
+			size_t qlen;
+			const char *q = parse_query(st->parse_msg, st->parse_len, &qlen);
+			return q && local_extended(s, q, st->local_cmd, st->arg_off, st->arg_len, true, true);
+		}
 		if (renamed(s, st)) {
 			nodeset to = { { 0, 0 } };
 			nodeset_add(&to, node);
@@ -491,7 +544,9 @@ static bool route_describe(session *s, const uint8_t *msg, size_t len)
 				}
 	} else if (name && what == 'P') {
 		portal *p = portal_find(&s->stmts, name);
-		if (p && s->conns[p->forward_node])
+		if (p && p->route_class == RC_LOCAL)
+			return local_extended(s, p->sql, p->local_cmd, p->arg_off, p->arg_len, true, false);
+		if (p && p->forward_node >= 0 && s->conns[p->forward_node])
 			node = p->forward_node;
 	}
 	nodeset to = { { 0, 0 } };
@@ -507,6 +562,15 @@ static bool route_close(session *s, const uint8_t *msg, size_t len)
 	uint8_t what = mr_u8(&r);
 	const char *name = mr_str(&r);
 	nodeset to = { { 0, 0 } };
+	pstmt *local_st = name && what == 'S' ? stmt_find(&s->stmts, name) : NULL;
+	portal *local_p = name && what == 'P' ? portal_find(&s->stmts, name) : NULL;
+	if ((local_st && local_st->route_class == RC_LOCAL) || (local_p && local_p->route_class == RC_LOCAL)) {
+		if (local_st)
+			stmt_remove(&s->stmts, name);
+		else
+			portal_remove(&s->stmts, name);
+		return local_complete(s, '3');
+	}
 	if (name && what == 'S' && renamed(s, stmt_find(&s->stmts, name))) {
 		/* other clients may use the backend-side statement: keep it */
 		stmt_remove(&s->stmts, name);

@@ -166,6 +166,8 @@ void session_accept(worker *w, int fd, const struct sockaddr *addr, socklen_t ad
 	s->lb_node = -1;
 	s->tx_status = 'I';
 	s->tx_pooling = strcmp(g.cfg->pool_mode, "transaction") == 0;
+	s->idle_limit = g.cfg->client_idle_limit;
+	s->log_statement = g.cfg->log_statement;
 	s->slot = status_session_acquire(g.status);
 	if (addrlen > sizeof(s->addr))
 		addrlen = sizeof(s->addr);
@@ -1085,14 +1087,14 @@ void session_tick(session *s, uint64_t now)
 		login_timeout(s, now);
 		return;
 	case SESS_ACTIVE:
-		if (cfg->client_idle_limit > 0 && relay_idle(s) &&
-		    now - s->last_client_ms > (uint64_t) cfg->client_idle_limit * 1000u) {
+		if (s->idle_limit > 0 && relay_idle(s) &&
+		    now - s->last_client_ms > (uint64_t) s->idle_limit * 1000u) {
 			char detail[128];
 			snprintf(detail, sizeof(detail),
 				"child connection forced to terminate due to client_idle_limit:%d is reached",
-				cfg->client_idle_limit);
+				s->idle_limit);
 			log_log("client %s idle for more than client_idle_limit (%d s): disconnecting",
-				s->addr_str, cfg->client_idle_limit);
+				s->addr_str, s->idle_limit);
 			proto_error(&s->cout, "FATAL", "57000", "unable to read data", detail);
 			session_close(s, NULL, NULL);
 		}

@@ -106,6 +106,8 @@ typedef struct session {
 	bool tls_direct;              /* TLS began without SSLRequest (PostgreSQL 17) */
 	bool tls_want_write;          /* the handshake waits for the socket to take bytes */
 	int slot;                     /* status segment session slot, -1 if none */
+	int idle_limit;               /* client_idle_limit for this session (PGPOOL SET) */
+	bool log_statement;           /* log_statement for this session (PGPOOL SET) */
 } session;
 
 /* Accept a new client socket (already non-blocking) on worker w. */

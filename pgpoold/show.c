@@ -8,6 +8,7 @@
 #include "config_report.h"
 
 #include <ctype.h>
+#include <strings.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -260,7 +261,7 @@ static void show_pool_status(buf *b)
 
 /* PGPOOL SHOW name | ALL (spec 11): one column named after the parameter,
  * or item/value/description rows for ALL. */
-static void pgpool_show(const char *sql, const route_info *ri, buf *b)
+static void pgpool_show(const session *s, const char *sql, const route_info *ri, buf *b)
 {
 	char name[128];
 	size_t n = ri->arg_len < sizeof(name) - 1 ? ri->arg_len : sizeof(name) - 1;
@@ -289,7 +290,13 @@ static void pgpool_show(const char *sql, const route_info *ri, buf *b)
 		select_complete(b, rows);
 		return;
 	}
-	if (!config_param_value(g.cfg, name, value, sizeof(value))) {
+	bool found = config_param_value(g.cfg, name, value, sizeof(value));
+	/* the values PGPOOL SET changed for this session */
+	if (strcmp(name, "client_idle_limit") == 0)
+		snprintf(value, sizeof(value), "%d", s->idle_limit);
+	else if (strcmp(name, "log_statement") == 0)
+		snprintf(value, sizeof(value), "%s", s->log_statement ? "on" : "off");
+	if (!found) {
 		char msg[200];
 		snprintf(msg, sizeof(msg), "config variable \"%s\" not found", name);
 		proto_error(b, "ERROR", "42704", msg, NULL);
@@ -302,6 +309,86 @@ static void pgpool_show(const char *sql, const route_info *ri, buf *b)
 	select_complete(b, 1);
 }
 
+/* PGPOOL SET name {TO|=} value|DEFAULT and PGPOOL RESET name|ALL: the
+ * session-settable parameters pgpoold has (client_idle_limit, log_statement). */
+static bool set_session_param(session *s, const char *name, const char *value, buf *b)
+{
+	bool dflt = !value || strcasecmp(value, "default") == 0;
+	if (strcmp(name, "client_idle_limit") == 0) {
+		char *end;
+		long v = dflt ? g.cfg->client_idle_limit : strtol(value, &end, 10);
+		if (!dflt && (*end || v < 0 || v > 1000000)) {
+			proto_error(b, "ERROR", "22023", "invalid value for parameter \"client_idle_limit\"", NULL);
+			return false;
+		}
+		s->idle_limit = (int) v;
+		return true;
+	}
+	if (strcmp(name, "log_statement") == 0) {
+		if (dflt)
+			s->log_statement = g.cfg->log_statement;
+		else if (strcasecmp(value, "on") == 0 || strcasecmp(value, "true") == 0 || strcmp(value, "1") == 0)
+			s->log_statement = true;
+		else if (strcasecmp(value, "off") == 0 || strcasecmp(value, "false") == 0 || strcmp(value, "0") == 0)
+			s->log_statement = false;
+		else {
+			proto_error(b, "ERROR", "22023", "invalid value for parameter \"log_statement\"", NULL);
+			return false;
+		}
+		return true;
+	}
+	char msg[200];
+	if (config_param_value(g.cfg, name, msg, sizeof(msg)))
+		snprintf(msg, sizeof(msg), "parameter \"%s\" cannot be changed in a session", name);
+	else
+		snprintf(msg, sizeof(msg), "config variable \"%s\" not found", name);
+	proto_error(b, "ERROR", "55P02", msg, NULL);
+	return false;
+}
+
+/* Split "name [TO|=] value" into lower-case name and value (quotes removed). */
+static void pgpool_set(session *s, const char *sql, const route_info *ri, bool reset, buf *b)
+{
+	char args[512];
+	size_t n = ri->arg_len < sizeof(args) - 1 ? ri->arg_len : sizeof(args) - 1;
+	memcpy(args, sql + ri->arg_off, n);
+	args[n] = '\0';
+	char *save = NULL;
+	char *name = strtok_r(args, " \t\n=", &save);
+	if (!name) {
+		proto_error(b, "ERROR", "42601", "syntax error in PGPOOL SET/RESET", NULL);
+		return;
+	}
+	for (char *p = name; *p; p++)
+		*p = (char) tolower((unsigned char) *p);
+	if (reset && strcmp(name, "all") == 0) {
+		s->idle_limit = g.cfg->client_idle_limit;
+		s->log_statement = g.cfg->log_statement;
+		command_complete(b, "RESET");
+		return;
+	}
+	char *value = NULL;
+	if (!reset) {
+		char *rest = save ? save + strspn(save, " \t\n=") : NULL;
+		if (rest && strncasecmp(rest, "to", 2) == 0 && (rest[2] == ' ' || rest[2] == '\t'))
+			rest += 2 + strspn(rest + 2, " \t");
+		if (!rest || !*rest) {
+			proto_error(b, "ERROR", "42601", "syntax error in PGPOOL SET: no value", NULL);
+			return;
+		}
+		value = rest;
+		size_t vl = strlen(value);
+		while (vl && (value[vl - 1] == ' ' || value[vl - 1] == ';'))
+			value[--vl] = '\0';
+		if (vl >= 2 && value[0] == '\'' && value[vl - 1] == '\'') {
+			value[vl - 1] = '\0';
+			value++;
+		}
+	}
+	if (set_session_param(s, name, value, b))
+		command_complete(b, "SET");   /* RESET name answers SET too, as Pgpool-II */
+}
+
 static void unsupported(buf *b, const char *what)
 {
 	char msg[160];
@@ -309,20 +396,54 @@ static void unsupported(buf *b, const char *what)
 	proto_error(b, "ERROR", "0A000", msg, NULL);
 }
 
+static void build_reply(session *s, const route_info *ri, const char *sql, size_t len, buf *b);
+
 void show_command(session *s, const route_info *ri, const char *sql, size_t len, buf *b)
+{
+	build_reply(s, ri, sql, len, b);
+	/* Pgpool-II answers ReadyForQuery 'I' always; we send the real state */
+	proto_ready(b, s->tx_status);
+}
+
+void show_command_parts(session *s, const route_info *ri, const char *sql, size_t len,
+	buf *describe, buf *execute)
+{
+	buf all;
+	buf_init(&all);
+	build_reply(s, ri, sql, len, &all);
+	/* split the reply: RowDescription to Describe, the rest to Execute */
+	size_t off = 0;
+	while (!all.oom && off + MSG_HEADER_LEN <= all.len) {
+		size_t whole = (size_t) be32(all.data + off + 1) + 1;
+		if (all.data[off] == 'T')
+			buf_put(describe, all.data + off, whole);
+		else
+			buf_put(execute, all.data + off, whole);
+		off += whole;
+	}
+	if (describe->len == 0) {
+		size_t m = buf_msg_begin(describe, 'n');   /* NoData: an error has no columns */
+		buf_msg_end(describe, m);
+	}
+	if (all.oom)
+		describe->oom = execute->oom = true;
+	buf_free(&all);
+}
+
+static void build_reply(session *s, const route_info *ri, const char *sql, size_t len, buf *b)
 {
 	switch ((show_cmd) ri->local_cmd) {
 	case SHOW_POOL_NODES: show_pool_nodes(s, b); break;
 	case SHOW_POOL_VERSION: show_pool_version(b); break;
 	case SHOW_POOL_BACKEND_STATS: show_pool_backend_stats(b); break;
 	case SHOW_POOL_CACHE: show_pool_cache(b); break;
-	case PGPOOL_SHOW: pgpool_show(sql, ri, b); break;
+	case PGPOOL_SHOW: pgpool_show(s, sql, ri, b); break;
+	case PGPOOL_SET: pgpool_set(s, sql, ri, false, b); break;
+	case PGPOOL_RESET: pgpool_set(s, sql, ri, true, b); break;
 	case SHOW_POOL_HEALTH_CHECK_STATS: show_pool_health_check_stats(b); break;
 	case SHOW_POOL_POOLS: show_pool_pools(b); break;
 	case SHOW_POOL_PROCESSES: show_pool_processes(b); break;
 	case SHOW_POOL_STATUS: show_pool_status(b); break;
 	default: unsupported(b, "this command"); break;
 	}
-	/* Pgpool-II answers ReadyForQuery 'I' always; we send the real state */
-	proto_ready(b, s->tx_status);
 }

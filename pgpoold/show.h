@@ -30,5 +30,10 @@ struct session;
 
 /* Build the complete reply (rows, CommandComplete, ReadyForQuery) into out. */
 void show_command(struct session *s, const route_info *ri, const char *sql, size_t len, buf *out);
+/* The same reply in the pieces the extended protocol asks for: the
+ * RowDescription (Describe) and the rows with CommandComplete or the
+ * ErrorResponse (Execute); no ReadyForQuery (Sync brings one). */
+void show_command_parts(struct session *s, const route_info *ri, const char *sql, size_t len,
+	buf *describe, buf *execute);
 
 #endif

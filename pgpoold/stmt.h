@@ -16,6 +16,8 @@ typedef struct pstmt {
 	int route_class;          /* route_class of its query (see route.h) */
 	uint32_t route_flags;
 	nodeset parsed_on;        /* nodes that have it now (session pooling) */
+	int local_cmd;            /* RC_LOCAL: which of pgpoold's own commands */
+	size_t arg_off, arg_len;  /* its arguments in the query text */
 	uint64_t hash;            /* transaction pooling: of its text and types; */
 	char server_name[32];     /* prepared on backends as "pgpoold_<hash>" */
 	struct pstmt *next;
@@ -27,7 +29,10 @@ typedef struct portal {
 	int forward_node;         /* whose replies the client sees */
 	int route_class;
 	uint32_t route_flags;
-	char *sql;                /* query text when it opens a transaction (replayed on standbys) */
+	char *sql;                /* query text when it opens a transaction (replayed on
+	                             standbys), or of pgpoold's own command */
+	int local_cmd;            /* RC_LOCAL: which command; its reply is built at Execute */
+	size_t arg_off, arg_len;
 	struct portal *next;
 } portal;
 
