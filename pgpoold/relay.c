@@ -952,6 +952,12 @@ static bool relay_async(session *s)
 	return true;
 }
 
+/* Bytes OpenSSL has already decrypted do not wake epoll: read them too. */
+static bool tls_buffered(const ev_handler *h)
+{
+	return h->ssl && SSL_pending(h->ssl) > 0;
+}
+
 /* Relay replies in queue order as far as the sockets allow. */
 static bool relay_output(session *s)
 {
@@ -1004,10 +1010,16 @@ static bool relay_output(session *s)
 				return false;
 			continue;
 		}
-		/* SCAN_MORE: read that backend now rather than wait for epoll */
-		int rc = iobuf_recv(&srv->in, &srv->ev);
-		if (rc == IO_AGAIN)
+		/* SCAN_MORE: read that backend now if it may have something (saves
+		 * an epoll round), else wait for epoll: a recv that finds nothing is
+		 * a wasted system call per query */
+		if (!srv->maybe_readable && !tls_buffered(&srv->ev))
 			return true;
+		int rc = iobuf_recv(&srv->in, &srv->ev);
+		if (rc == IO_AGAIN) {
+			srv->maybe_readable = false;
+			return true;
+		}
 		if (rc == IO_EOF || rc == IO_ERR) {
 			relay_backend_lost(s, e->node, rc == IO_EOF ? "backend closed the connection" : "read error");
 			if (s->state != SESS_ACTIVE)
@@ -1063,12 +1075,6 @@ void relay_resume(session *s)
 	pump(s);
 }
 
-/* Bytes OpenSSL has already decrypted do not wake epoll: read them too. */
-static bool tls_buffered(const ev_handler *h)
-{
-	return h->ssl && SSL_pending(h->ssl) > 0;
-}
-
 void relay_client_event(session *s, uint32_t events)
 {
 	if ((events & (EPOLLIN | EPOLLHUP | EPOLLERR)) || tls_buffered(&s->ev)) {
@@ -1104,6 +1110,8 @@ void relay_server_event(session *s, server *srv, uint32_t events)
 	}
 	if ((events & (EPOLLIN | EPOLLHUP | EPOLLERR | EPOLLRDHUP)) || tls_buffered(&srv->ev)) {
 		int rc = iobuf_recv(&srv->in, &srv->ev);
+		/* a full read may have left more behind */
+		srv->maybe_readable = rc == IO_OK && srv->in.tail == srv->in.cap;
 		if (rc == IO_ERR || (rc == IO_EOF && srv->in.scan == srv->in.tail && !srv->in.pass)) {
 			relay_backend_lost(s, srv->node_id, rc == IO_EOF ? "backend closed the connection" : "read error");
 			if (s->state == SESS_ACTIVE)

@@ -59,6 +59,7 @@ typedef struct server {
 	bool discarding;              /* the message streaming through (in.pass) is swallowed */
 	bool tls_want_write;          /* the TLS handshake waits for the socket to take bytes */
 	bool said_fatal;
+	bool maybe_readable;          /* the socket may hold more than we read */
 	bool reset_done_discards;     /* the reset that ends a client ran DISCARD ALL */
 	/* transaction pooling: statements prepared here, by hash of their text */
 	uint64_t *prepared;
