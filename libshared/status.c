@@ -113,15 +113,16 @@ static void repair_after_dead_owner(status_segment *st)
 
 int status_lock(status_segment *st)
 {
+	/* monotonic: a wall-clock step must not stretch or cut the wait */
 	struct timespec deadline;
-	clock_gettime(CLOCK_REALTIME, &deadline);
+	clock_gettime(CLOCK_MONOTONIC, &deadline);
 	deadline.tv_sec += STATUS_LOCK_TIMEOUT_MS / 1000;
 	deadline.tv_nsec += (long) (STATUS_LOCK_TIMEOUT_MS % 1000) * 1000000L;
 	if (deadline.tv_nsec >= 1000000000L) {
 		deadline.tv_sec++;
 		deadline.tv_nsec -= 1000000000L;
 	}
-	int rc = pthread_mutex_timedlock(&st->hdr->mutex, &deadline);
+	int rc = pthread_mutex_clocklock(&st->hdr->mutex, CLOCK_MONOTONIC, &deadline);
 	if (rc == EOWNERDEAD) {
 		log_warning("status segment %s: a process died holding its lock; recovered", st->name);
 		repair_after_dead_owner(st);

@@ -209,6 +209,23 @@ static void accept_one(const pcpd_listener *l)
 	pcpd_conn_start(fd, peer);
 }
 
+static void apply_log_settings(const pool_config *cfg);
+
+/* SIGHUP: the new file applies to logging and to every later command (the
+ * pcp.conf path...); the sockets stay as they were opened. */
+static void reload(const pcpd_listeners *ls)
+{
+	if (!pcpd_config_load(pcpd_opts.config_file))
+		return;
+	const pool_config *cfg = pcpd_config_acquire();
+	apply_log_settings(cfg);
+	char path[sizeof(ls->unix_path)];
+	snprintf(path, sizeof(path), "%s/.s.PGSQL.%d", cfg->pcp_socket_dir ? cfg->pcp_socket_dir : "", cfg->pcp_port);
+	if (ls->unix_path[0] && strcmp(path, ls->unix_path) != 0)
+		log_warning("pcp_port or pcp_socket_dir changed: restart pcpd to listen on the new address");
+	pcpd_config_release(cfg);
+}
+
 /* Until a stop signal: accept connections, reload on SIGHUP. */
 static void serve(pcpd_listeners *ls, int sigfd)
 {
@@ -229,7 +246,7 @@ static void serve(pcpd_listeners *ls, int sigfd)
 			if (read(sigfd, &si, sizeof(si)) == (ssize_t) sizeof(si)) {
 				if (si.ssi_signo == SIGHUP) {
 					log_log("received SIGHUP: reloading \"%s\"", pcpd_opts.config_file);
-					pcpd_config_load(pcpd_opts.config_file);
+					reload(ls);
 				} else {
 					log_log("received signal %u: stopping (%d PCP connections open)",
 						si.ssi_signo, pcpd_conn_count());

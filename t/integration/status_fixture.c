@@ -111,7 +111,9 @@ static void fill_sessions(status_segment *st, int count, time_t now)
 		for (int n = 0; n < status_num_nodes(st); n++)
 			status_session_backend_attach(st, slot, n, 40000 + slot * 10 + n, now, (uint64_t) k);
 		status_session_set_lb_node(st, slot, status_num_nodes(st) > 1 ? 1 : 0);
-		status_session_set_state(st, slot, k % 2 ? SESSION_IDLE_IN_TRANSACTION : SESSION_IDLE);
+		/* running a statement: no idle seconds, so two tools called a moment
+		 * apart print the same rows */
+		status_session_set_state(st, slot, SESSION_EXECUTE);
 	}
 }
 
