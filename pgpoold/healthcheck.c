@@ -8,6 +8,7 @@
 #include "util.h"
 
 #include <pthread.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <string.h>
 #include <time.h>
@@ -52,6 +53,16 @@ bool healthcheck_probe(int node, char *err, size_t errlen)
 		return false;
 	PQfinish(c);
 	return true;
+}
+
+static bool ping(int node)
+{
+	const backend_config *b = &g.cfg->backends[node];
+	char port[16];
+	snprintf(port, sizeof(port), "%d", b->port);
+	const char *keys[] = { "host", "port", "connect_timeout", "dbname", NULL };
+	const char *vals[] = { b->hostname[0] ? b->hostname : "/tmp", port, "2", g.cfg->health_check_database, NULL };
+	return PQpingParams(keys, vals, 0) == PQPING_OK;
 }
 
 static void check_once(int node)
@@ -123,7 +134,9 @@ static void *hc_main(void *arg)
 		status_node_state st = node_status(node);
 		if (st == NODE_STATUS_DOWN || st == NODE_STATUS_UNUSED) {
 			status_hc_record(g.status, node, HC_SKIP, 0, 0, time(NULL));
-			status_set_pg_status(g.status, node, PG_STATUS_UNKNOWN);
+			/* pg_status is what the server says now, detached or not: a ping
+			 * (no login) is enough, as Pgpool-II's PQpingParams */
+			status_set_pg_status(g.status, node, ping(node) ? PG_STATUS_UP : PG_STATUS_DOWN);
 			maybe_failback(node, &last_failback);
 		} else
 			check_once(node);

@@ -2,6 +2,7 @@
 #include "pgconn.h"
 #include "pgpoold.h"
 #include "authfiles.h"
+#include "log.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +18,14 @@ static char *passwd_for(const char *user, const char *given)
 	char *pw = authfiles_plain_password(af, user);
 	authfiles_put(af);
 	return pw;
+}
+
+/* libpq prints notices to stderr by default (a shutting-down server's
+ * WARNING, say): they go to our log, as one line, at debug level. */
+static void quiet_notice(void *arg, const char *message)
+{
+	(void) arg;
+	log_debug("backend notice on an internal connection: %.*s", (int) strcspn(message, "\n"), message);
 }
 
 PGconn *pgconn_open(int node, const char *user, const char *password, const char *dbname,
@@ -36,6 +45,8 @@ PGconn *pgconn_open(int node, const char *user, const char *password, const char
 		OPENSSL_cleanse(pw, strlen(pw));
 		free(pw);
 	}
+	if (PQstatus(c) == CONNECTION_OK)
+		PQsetNoticeProcessor(c, quiet_notice, NULL);
 	if (PQstatus(c) != CONNECTION_OK) {
 		snprintf(err, errlen, "%s", PQerrorMessage(c));
 		size_t n = strlen(err);

@@ -1185,9 +1185,10 @@ void relay_backend_lost(session *s, int node, const char *why)
 	server *srv = s->conns[node];
 	bool owed = expect_node_pending(&s->eq, node) || nodeset_has(&s->open_batch, node);
 	bool orderly = srv && srv->said_fatal;
+	bool failover = !orderly && g.cfg->failover_on_backend_error && node_usable(node);
 	log_warning("backend node %d connection lost for %s (user=%s database=%s): %s",
 		node, s->addr_str, s->sp.user, s->sp.database, why);
-	if (!orderly && g.cfg->failover_on_backend_error && node_usable(node))
+	if (failover)
 		failover_request_detach_verify(node, why);
 	if (s->slot >= 0)
 		status_session_backend_detach(g.status, s->slot, node);
@@ -1219,7 +1220,12 @@ void relay_backend_lost(session *s, int node, const char *why)
 	s->relay_node = -1;
 	if (orderly)
 		session_close(s, NULL, NULL);
-	else
+	else if (failover && node == s->primary) {
+		char msg[200];
+		snprintf(msg, sizeof(msg), "connection to backend node %d (the primary) was lost: failover of node %d "
+			"requested; reconnect to continue", node, node);
+		session_close(s, "08006", msg);
+	} else
 		session_close(s, "08006", "server closed the connection unexpectedly");
 }
 

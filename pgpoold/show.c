@@ -101,7 +101,7 @@ static void show_pool_nodes(session *s, buf *b)
 		snprintf(v[4], VAL, "%s", status_pg_state_name(ni.pg_status));
 		snprintf(v[5], VAL, "%f", ni.weight);
 		snprintf(v[6], VAL, "%s", role_name(n));
-		snprintf(v[7], VAL, "%s", status_pg_role_name(ni.pg_role));
+		snprintf(v[7], VAL, "%s", ni.pg_status == PG_STATUS_UP ? status_pg_role_name(ni.pg_role) : "unknown");
 		snprintf(v[8], VAL, "%" PRIu64, ni.stmt_count[STMT_SELECT]);
 		snprintf(v[9], VAL, "%s", n == s->lb_node ? "true" : "false");
 		snprintf(v[10], VAL, "%" PRIu64, n == primary ? (uint64_t) 0 : ni.replication_delay);
