@@ -23,6 +23,14 @@
 
 static status_segment *segment;
 
+/* libFuzzer ends with exit(): take the segment away with us */
+static void teardown(void)
+{
+	pcpd_context_shutdown();
+	status_close(segment);
+	segment = NULL;
+}
+
 static void setup(void)
 {
 	char text[1024];
@@ -49,6 +57,7 @@ static void setup(void)
 	int slot = status_session_acquire(segment);
 	status_session_start(segment, slot, "db", "user", 3, 0);
 	pcpd_config_install(&cfg);
+	atexit(teardown);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
