@@ -4,6 +4,7 @@
 #include "conn.h"
 #include "listen.h"
 #include "log.h"
+#include "daemon.h"
 #include "pcpd.h"
 #include "util.h"
 
@@ -123,31 +124,6 @@ static int parse_args(int argc, char **argv)
 
 /* ---- daemon ---- */
 
-static int daemonize(bool keep_stderr)
-{
-	pid_t pid = fork();
-	if (pid < 0)
-		return -1;
-	if (pid > 0)
-		_exit(0);
-	setsid();
-	pid = fork();
-	if (pid < 0)
-		return -1;
-	if (pid > 0)
-		_exit(0);
-	int devnull = open("/dev/null", O_RDWR);
-	if (devnull >= 0) {
-		dup2(devnull, 0);
-		dup2(devnull, 1);
-		if (!keep_stderr)
-			dup2(devnull, 2);
-		if (devnull > 2)
-			close(devnull);
-	}
-	return 0;
-}
-
 /* As a daemon with logging_collector, pcpd logs to log_directory/pcpd.log. */
 static bool open_log_file(const pool_config *cfg)
 {
@@ -158,16 +134,6 @@ static bool open_log_file(const pool_config *cfg)
 		log_fatal("could not open log file \"%s/pcpd.log\": %s", cfg->log_directory, strerror(errno));
 	free(path);
 	return ok;
-}
-
-static bool write_pid_file(const char *path)
-{
-	FILE *f = fopen(path, "w");
-	if (!f || fprintf(f, "%ld\n", (long) getpid()) < 0 || fclose(f) != 0) {
-		log_fatal("could not write pid file \"%s\": %s", path, strerror(errno));
-		return false;
-	}
-	return true;
 }
 
 /* ---- accepting ---- */
@@ -304,12 +270,12 @@ int main(int argc, char **argv)
 	if (!pcpd_opts.foreground) {
 		if (cfg->logging_collector && !open_log_file(cfg))
 			goto out_listen;
-		if (daemonize(cfg->logging_collector) < 0) {
+		if (daemon_detach(cfg->logging_collector) < 0) {
 			log_fatal("could not detach: %s", strerror(errno));
 			goto out_listen;
 		}
 	}
-	if (pcpd_opts.pid_file && !write_pid_file(pcpd_opts.pid_file))
+	if (pcpd_opts.pid_file && !pidfile_write(pcpd_opts.pid_file))
 		goto out_listen;
 	log_log("pcpd %s started: PCP port %d, %d listening socket%s, pid %ld, replies for Pgpool-II %d.%d tools",
 		PACKAGE_VERSION, cfg->pcp_port, ls.count, ls.count == 1 ? "" : "s", (long) getpid(),

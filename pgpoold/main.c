@@ -11,6 +11,7 @@
 #include "route.h"
 #include "lbnode.h"
 #include "tls.h"
+#include "daemon.h"
 #include "client_limits.h"
 #include "srcheck.h"
 #include "cancel.h"
@@ -165,58 +166,6 @@ static void free_reset_queries(void)
 	g.num_reset_queries = 0;
 }
 
-/* ---------------------------------------------------------------- pid file */
-
-static int write_pid_file(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	if (f) {
-		long pid = 0;
-		if (fscanf(f, "%ld", &pid) == 1 && pid > 0 && pid != getpid() &&
-		    (kill((pid_t) pid, 0) == 0 || errno == EPERM)) {
-			fclose(f);
-			log_fatal("pid file \"%s\" names a running process %ld: is another pgpoold running?", path, pid);
-			return -1;
-		}
-		fclose(f);
-	}
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		log_fatal("could not write pid file \"%s\": %s", path, strerror(errno));
-		return -1;
-	}
-	char line[32];
-	int n = snprintf(line, sizeof(line), "%ld\n", (long) getpid());
-	ssize_t w = write(fd, line, (size_t) n);
-	close(fd);
-	return w == n ? 0 : -1;
-}
-
-static int daemonize(void)
-{
-	pid_t pid = fork();
-	if (pid < 0)
-		return -1;
-	if (pid > 0)
-		_exit(0);
-	setsid();
-	pid = fork();
-	if (pid < 0)
-		return -1;
-	if (pid > 0)
-		_exit(0);
-	int devnull = open("/dev/null", O_RDWR);
-	if (devnull >= 0) {
-		dup2(devnull, 0);
-		dup2(devnull, 1);
-		if (!g.cfg->logging_collector)
-			dup2(devnull, 2);
-		if (devnull > 2)
-			close(devnull);
-	}
-	return 0;
-}
-
 static int open_log_file(void)
 {
 	const pool_config *cfg = g.cfg;
@@ -327,7 +276,7 @@ int main(int argc, char **argv)
 	if (!opt.foreground) {
 		if (cfg.logging_collector && open_log_file() < 0)
 			return 1;
-		if (daemonize() < 0) {
+		if (daemon_detach(cfg.logging_collector) < 0) {
 			log_fatal("could not detach: %s", strerror(errno));
 			return 1;
 		}
@@ -338,7 +287,7 @@ int main(int argc, char **argv)
 	if (!nodes_init(opt.discard_status))
 		goto out;
 	srcheck_find_primary();
-	if (write_pid_file(cfg.pid_file_name) < 0)
+	if (!pidfile_write(cfg.pid_file_name))
 		goto out;
 	char *dirs = xstrdup(cfg.unix_socket_directories);
 	char *first = strtok(dirs, ", ");
