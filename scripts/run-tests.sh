@@ -15,9 +15,26 @@
 # status is 0 only if the build, the unit tests and the integration tests
 # all passed.
 #
+# After the plain integration run come the security steps (issue 7), each
+# failing the run on any report:
+#   fuzz      t/fuzz/run.sh: every libFuzzer target FUZZ_SECONDS (60) each,
+#             FUZZ_JOBS (2) at a time; skipped with a message without clang's
+#             fuzzer runtime
+#   asan      a second build, out of tree from a copy of the sources, with
+#             -fsanitize=address,undefined; the whole integration suite on it
+#             (ASAN_OPTIONS=detect_leaks=1:abort_on_error=1,
+#             UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1)
+#   valgrind  an integration subset with every pgpoold under valgrind memcheck
+#             (--error-exitcode, zero errors, zero definite leaks)
+#   tsan      a -fsanitize=thread build running the multi-worker tests
+#             (workers = 2: pgbench, 500 clients, backend reuse, connect cycles)
+# The sanitizer builds live in $SAN_DIR (default /tmp/pgpoold-san).
+#
 # Environment: IT_KEEP=1 keeps the integration work dir; IT_DIRECT=1 runs
 # the integration tests against PostgreSQL itself (checks the tests);
-# NO_VALGRIND=1 skips the valgrind pass over the unit tests.
+# NO_VALGRIND=1 skips the valgrind pass over the unit tests; NO_FUZZ=1,
+# NO_ASAN=1, NO_IT_VALGRIND=1, NO_TSAN=1 (or NO_SECURITY=1 for all four) skip
+# those steps.
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -29,7 +46,7 @@ for a in "$@"; do
         --no-build) BUILD=0 ;;
         --unit-only) INTEGRATION=0 ;;
         --integration-only) UNIT=0 ;;
-        -h|--help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,42p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         -*) echo "run-tests.sh: unknown option $a" >&2; exit 2 ;;
         *) FILTER=$a ;;
     esac
@@ -43,7 +60,8 @@ status=0
 PACKAGES=(build-essential autoconf automake libtool pkg-config
           libconfig-dev libssl-dev libpq-dev libpcre2-dev check valgrind
           libpg-query-dev libprotobuf-c-dev libsystemd-dev
-          postgresql-15 postgresql-client-15 python3 perl util-linux procps)
+          postgresql-15 postgresql-client-15 python3 perl util-linux procps
+          clang libclang-rt-14-dev openssl)
 
 missing=()
 if command -v dpkg-query >/dev/null 2>&1; then
@@ -134,5 +152,92 @@ if [ "$INTEGRATION" = 1 ]; then
     timeout -k 30 2400 t/integration/run.sh "$ROOT" ${FILTER:+"$FILTER"} || rc=$?
     # (on a timeout the runner still prints its summary line)
     [ "$rc" = 0 ] || status=1
+fi
+
+# ------------------------------------------------------------------ security steps
+[ "${NO_SECURITY:-0}" = 1 ] && { NO_FUZZ=1; NO_ASAN=1; NO_IT_VALGRIND=1; NO_TSAN=1; }
+# only on a whole run (not --unit-only, not a filtered integration run)
+if [ "$INTEGRATION" = 1 ] && [ "$UNIT" = 1 ] && [ -z "$FILTER" ]; then
+    SECURITY=1
+else
+    SECURITY=0
+fi
+SAN_DIR=${SAN_DIR:-/tmp/pgpoold-san}
+secs() { printf '%ds' $((SECONDS - $1)); }
+
+# A copy of the sources (tracked and untracked, not ignored), then an
+# out-of-tree build of it with extra CFLAGS: san_build NAME CFLAGS.
+# (The main build above configures in the tree, and automake refuses an
+# out-of-tree build of an already configured tree.)
+SAN_SRC_READY=0
+san_build() {
+    local name=$1 cflags=$2 dir=$SAN_DIR/$1
+    if [ "$SAN_SRC_READY" = 0 ]; then
+        rm -rf "$SAN_DIR/src"; mkdir -p "$SAN_DIR/src"
+        git ls-files -z -co --exclude-standard \
+            | tar --null --ignore-failed-read -T - -cf - 2>/dev/null | tar -xf - -C "$SAN_DIR/src" || return 1
+        (cd "$SAN_DIR/src" && ./autogen.sh) > "$SAN_DIR/autogen.log" 2>&1 || { tail -n 20 "$SAN_DIR/autogen.log"; return 1; }
+        SAN_SRC_READY=1
+    fi
+    rm -rf "$dir"; mkdir -p "$dir"
+    if ! (cd "$dir" && "$SAN_DIR/src/configure" CFLAGS="$cflags" && make -j2) > "$dir/build.log" 2>&1; then
+        tail -n 40 "$dir/build.log"
+        echo "run-tests.sh: $name build failed (full log: $dir/build.log)"
+        return 1
+    fi
+}
+
+if [ "$SECURITY" = 1 ] && [ "${NO_FUZZ:-0}" != 1 ]; then
+    step "fuzz: t/fuzz/run.sh (${FUZZ_SECONDS:-60} s per target, ${FUZZ_JOBS:-2} at a time)"
+    t0=$SECONDS rc=0
+    FUZZ_JOBS=${FUZZ_JOBS:-2} FUZZ_OUT=$SAN_DIR/fuzz timeout -k 30 3600 t/fuzz/run.sh "${FUZZ_SECONDS:-60}" || rc=$?
+    if [ "$rc" = 77 ]; then
+        echo "fuzz: SKIPPED (no libFuzzer runtime; install clang and libclang-rt-14-dev)"
+    elif [ "$rc" != 0 ]; then
+        echo "fuzz: FAILED (crash artifacts in $SAN_DIR/fuzz) [$(secs "$t0")]"
+        status=1
+    else
+        echo "fuzz: ok [$(secs "$t0")]"
+    fi
+fi
+
+if [ "$SECURITY" = 1 ] && [ "${NO_ASAN:-0}" != 1 ]; then
+    step "ASan+UBSan build ($SAN_DIR/asan) and the whole integration suite on it"
+    t0=$SECONDS rc=0
+    if san_build asan "-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer"; then
+        ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+            IT_STOP_WAIT=15 timeout -k 30 2400 t/integration/run.sh "$SAN_DIR/asan" || rc=$?
+        [ "$rc" = 0 ] || status=1
+        echo "asan: $([ "$rc" = 0 ] && echo ok || echo FAILED) [$(secs "$t0")]"
+    else
+        status=1
+    fi
+fi
+
+if [ "$SECURITY" = 1 ] && [ "${NO_IT_VALGRIND:-0}" != 1 ] && command -v valgrind >/dev/null 2>&1; then
+    step "integration subset with pgpoold under valgrind memcheck"
+    t0=$SECONDS rc=0
+    PGPOOLD_WRAPPER="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite --show-leak-kinds=definite --track-fds=no --num-callers=30" \
+        PX_START_TIMEOUT=90 IT_STOP_WAIT=60 PSQL_TIMEOUT=120 PGWIRE_IO_TIMEOUT=30 IT_TEST_TIMEOUT=400 \
+        timeout -k 30 1800 t/integration/run.sh "$ROOT" \
+        '^(queries_simple|queries_extended_protocol|queries_sql_errors|copy_from_stdin|copy_to_stdout|cancel_pqcancel|auth_md5|auth_scram|auth_password_method|auth_reject|robust_malformed_startup|robust_oversize_message|robust_backend_terminated|tls_sslmode_require|tls_cert_auth|tls_channel_binding|tls_reload_certificate|tls_direct_alpn|bad_input_auth)$' \
+        || rc=$?
+    [ "$rc" = 0 ] || status=1
+    echo "valgrind subset: $([ "$rc" = 0 ] && echo ok || echo FAILED) [$(secs "$t0")]"
+fi
+
+if [ "$SECURITY" = 1 ] && [ "${NO_TSAN:-0}" != 1 ]; then
+    step "ThreadSanitizer build ($SAN_DIR/tsan) and the multi-worker tests"
+    t0=$SECONDS rc=0
+    if san_build tsan "-O1 -g -fsanitize=thread"; then
+        TSAN_OPTIONS="halt_on_error=0 second_deadlock_stack=1 history_size=4 suppressions=$ROOT/t/tsan.supp" \
+            IT_PX_SETTINGS="workers=2" IT_STOP_WAIT=15 IT_TEST_TIMEOUT=400 timeout -k 30 1800 t/integration/run.sh "$SAN_DIR/tsan" \
+            '^(pgbench_init|pgbench_simple|pgbench_extended|pgbench_prepared|pgbench_connect_each|clients_500_concurrent|clients_backend_reuse|cancel_right_session|notify_psql|bad_input_connect_cycles)$' \
+            || rc=$?
+        [ "$rc" = 0 ] || status=1
+        echo "tsan: $([ "$rc" = 0 ] && echo ok || echo FAILED) [$(secs "$t0")]"
+    else
+        status=1
+    fi
 fi
 exit "$status"

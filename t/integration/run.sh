@@ -18,9 +18,17 @@
 #   IT_PG_PORTS="25435 25436"  preferred primary/standby ports (alternatives
 #                        are tried when busy)
 #   PGPOOLD_WRAPPER="valgrind ..."  command prefix for every pgpoold started
+#
+# Sanitizer and valgrind reports (AddressSanitizer, LeakSanitizer, UBSan
+# "runtime error:", ThreadSanitizer, valgrind "ERROR SUMMARY: N errors" with
+# N > 0 or "definitely lost" bytes) in the log of any pgpoold or pcpd a test
+# started, or in the shared instance's log during the test, fail that test;
+# the shared instance is stopped before the summary so that its exit-time
+# reports (leaks) count too ("sanitizer_reports_main").
 #   IT_PX_SETTINGS='KEY=VALUE ...'  settings added to every pgpoold config
 #                        (libconfig values, no spaces inside a value)
 #   PGBIN                PostgreSQL bin directory (default: 15's)
+#   IT_STOP_WAIT=5       seconds a pgpoold gets to exit on SIGINT before KILL
 set -uo pipefail
 
 IT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -129,7 +137,7 @@ stop_pid() {
     pid_alive "$pid" || return 0
     tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | grep -q pgpoold || return 0
     kill -INT "$pid" 2>/dev/null
-    for _ in $(seq 1 50); do
+    for _ in $(seq 1 $(( ${IT_STOP_WAIT:-5} * 10 ))); do
         pid_alive "$pid" || return 0
         sleep 0.1
     done
@@ -293,6 +301,13 @@ log_since() {   # LOGFILE OFFSET N
     tail -c +"$(( $2 + 1 ))" "$1" | tail -n "$3" | sed 's/^/#     /'
 }
 
+# Sanitizer / valgrind reports in the new part of a log (from byte OFFSET).
+SAN_PATTERN='ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:|(WARNING|ERROR): ThreadSanitizer|ERROR SUMMARY: [1-9][0-9]* errors|definitely lost: [1-9]'
+san_reports() {   # LOGFILE OFFSET
+    [ -f "$1" ] || return 0
+    tail -c +"$(( $2 + 1 ))" "$1" | grep -E -A 12 -- "$SAN_PATTERN" | head -n 40
+}
+
 run_one() {
     local name=$1 group=${GROUP_OF[$1]} secs=${TIMEOUT_OF[$1]:-$TEST_TIMEOUT}
     local out=$WORK/out/$name.out rc t0=$SECONDS
@@ -309,6 +324,18 @@ run_one() {
     # stop what the test started and left running
     local pid
     while read -r pid _; do stop_pid "$pid"; done < "$WORK/pids.test"
+    # sanitizer reports of what the test started (all stopped now), and
+    # of the shared instance during the test
+    local lf hits=""
+    while read -r lf; do
+        [ -f "$lf" ] || continue
+        hits+=$(san_reports "$lf" 0)
+    done < <(sort -u "$WORK/logs.test")
+    [ "$IT_DIRECT" != 1 ] && hits+=$(san_reports "$main_log" "$main_off")
+    if [ -n "$hits" ]; then
+        [ "$rc" = 0 ] || [ "$rc" = 77 ] && rc=1
+        { echo "sanitizer/valgrind report in a pgpoold or pcpd log:"; printf '%s\n' "$hits"; } >>"$out"
+    fi
     local main_died=0
     if [ "$IT_DIRECT" != 1 ] && [ -n "$main_pid" ] && ! pid_alive "$main_pid"; then
         main_died=1
@@ -356,6 +383,20 @@ for name in "${TESTS[@]}"; do
     fi
     run_one "$name"
 done
+
+# The shared instance's exit (LeakSanitizer and valgrind report then).
+if [ "$IT_DIRECT" != 1 ] && [ -f "$WORK/px/main/pid" ]; then
+    main_log=$WORK/px/main/pgpoold.log
+    main_off=$(log_size "$main_log")
+    stop_pid "$(cat "$WORK/px/main/pid")"
+    sleep 0.5
+    hits=$(san_reports "$main_log" 0)
+    if [ -n "$hits" ]; then
+        FAILED=$((FAILED + 1)); FAILED_NAMES+=(sanitizer_reports_main)
+        say "not ok - sanitizer_reports_main (reports in pgpoold 'main''s log)"
+        printf '%s\n' "$hits" | sed 's/^/#   /'
+    fi
+fi
 
 if [ "$FAILED" -gt 0 ]; then
     say "# failed: ${FAILED_NAMES[*]}"
