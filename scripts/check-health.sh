@@ -9,7 +9,7 @@
 #   pgpoold   a query through it reaches the instance's database
 #   pcpd      pcp_node_info through it answers for every node (only a TCP
 #             check when the pcp tools are not built)
-#   node N    SHOW pool_nodes: status up as pgpoold sees it and as a live
+#   node N    SHOW pool_nodes: status up (or waiting) as pgpoold sees it and as a live
 #             check sees it (pg_status), one primary, and each standby
 #             streaming (replication_state) no further behind than
 #             LAG_MAX_BYTES of WAL (replication_delay)
@@ -109,7 +109,8 @@ check_instance() {   # INSTANCE
             local ok=1 why=() detail
             [ "$st" = unused ] && continue
             nodes+=("$id")
-            [ "$st" = up ] || { ok=0; why+=("status $st"); }
+            # "waiting": up, no session has used it yet (Pgpool-II's meaning)
+            case "$st" in up|waiting) ;; *) ok=0; why+=("status $st") ;; esac
             case "$pst" in up|unknown|'') ;; *) ok=0; why+=("pg_status $pst") ;; esac
             if [ "$role" = primary ]; then
                 primaries=$((primaries + 1))

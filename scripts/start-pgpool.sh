@@ -836,6 +836,8 @@ if [ -n "$BK_PCPD" ] && [ -n "$BK_TOOLS" ]; then
     echo "  ${pcppass_prefix}$pcp_cmd -h localhost -p $(bk_get auth pcp_port) -U $BK_PCP_USER -w"
 fi
 echo "SQL:     SHOW pool_nodes;   SHOW pool_processes;   SHOW pool_version;"
-echo "Health:  $ROOT/scripts/check-health.sh        Stop: $ROOT/scripts/stop-pgpool.sh"
+env_prefix=
+[ "$ENV_FILE" = "$ROOT/.env" ] || env_prefix="ENV_FILE=$ENV_FILE "
+echo "Health:  ${env_prefix}$ROOT/scripts/check-health.sh        Stop: ${env_prefix}$ROOT/scripts/stop-pgpool.sh"
 echo "Logs:    $DATA_DIR/log/<instance>/{pgpoold,pcpd,primary,standby}.log   (rotation: $BK_ETC/logrotate.conf)"
 [ "${#FAILED[@]}" -eq 0 ]

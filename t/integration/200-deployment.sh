@@ -102,7 +102,7 @@ assert d["healthy"] is True, d
 assert [i["name"] for i in d["instances"]] == ["auth", "event", "ticket"], d
 for i in d["instances"]:
     nodes = [c for c in i["checks"] if c["check"].startswith("node ")]
-    assert len(nodes) == 2 and all(c["status"] == "up" for c in nodes), i
+    assert len(nodes) == 2 and all(c["status"] in ("up", "waiting") for c in nodes), i
     assert sorted(c["role"] for c in nodes) == ["primary", "standby"], i
 ' || fail "check-health --json: $out"
 
@@ -122,7 +122,7 @@ for i in d["instances"]:
         wait_until 30 "[ \"\$(dp_psql $sport $db 'SELECT count(*) FROM deploy_check' 2>/dev/null)\" = 1 ]" \
             || fail "$n: the row did not reach the standby ($sport)"
         out=$(dp_psql "$port" "$db" "SHOW pool_nodes" 2>&1) || fail "$n: SHOW pool_nodes: $out"
-        [ "$(printf '%s\n' "$out" | awk -F'|' '$4 == "up"' | wc -l)" = 2 ] \
+        [ "$(printf '%s\n' "$out" | awk -F'|' '$4 == "up" || $4 == "waiting"' | wc -l)" = 2 ] \
             || fail "$n: SHOW pool_nodes does not show two nodes up:
 $out"
         # the application user works too
