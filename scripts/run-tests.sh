@@ -28,7 +28,8 @@
 #             (--error-exitcode, zero errors, zero definite leaks)
 #   tsan      a -fsanitize=thread build running the multi-worker tests
 #             (workers = 2: pgbench, 500 clients, backend reuse, connect cycles)
-# The sanitizer builds live in $SAN_DIR (default /tmp/pgpoold-san).
+# The sanitizer builds live in $SAN_DIR (default /tmp/pgpoold-san-<hash of
+# the checkout's path>).
 #
 # Environment: IT_KEEP=1 keeps the integration work dir; IT_DIRECT=1 runs
 # the integration tests against PostgreSQL itself (checks the tests);
@@ -162,7 +163,8 @@ if [ "$INTEGRATION" = 1 ] && [ "$UNIT" = 1 ] && [ -z "$FILTER" ]; then
 else
     SECURITY=0
 fi
-SAN_DIR=${SAN_DIR:-/tmp/pgpoold-san}
+# one per checkout, so that two checkouts testing at once do not collide
+SAN_DIR=${SAN_DIR:-/tmp/pgpoold-san-$(printf '%s' "$ROOT" | md5sum | cut -c1-8)}
 secs() { printf '%ds' $((SECONDS - $1)); }
 
 # A copy of the sources (tracked and untracked, not ignored), then an
