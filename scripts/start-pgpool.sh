@@ -485,7 +485,8 @@ pg_ensure_instance() {   # INSTANCE
     pg_clear_unfinished "$d1"
     if [ ! -d "$d0" ] && [ ! -d "$d1" ]; then
         pg_initdb_node "$i" 0 || return 1
-        prim=0
+        pg_basebackup_node "$i" 1 "$(node_port "$i" 0)" || return 2
+        return 0
     elif [ -d "$d0" ] && [ -d "$d1" ] && ! node_is_standby "$d0" && ! node_is_standby "$d1"; then
         # the later timeline is the promoted one; on a tie (no checkpoint on
         # the new timeline yet) the one that runs
