@@ -162,6 +162,8 @@ static int do_failover(int failed, int new_main, bool switchover, char *msg, siz
 		return REQUEST_FAILED;
 	}
 	nodes_set_primary(found);
+	/* what the search just saw: pg_role need not wait for the next check */
+	status_set_pg_role(g.status, found, PG_ROLE_PRIMARY);
 	log_log("failover: node %d (%s) is the new primary", found, g.nodes[found].label);
 	/* without switchover the old primary stays down: never two primaries */
 	start_follow(found, old_primary, old_main, switchover ? -1 : failed);
