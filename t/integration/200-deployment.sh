@@ -67,6 +67,7 @@ t_deployment_booking() {
     mkdir -p "$DP"
     chmod 755 "$DP"
     trap dp_cleanup EXIT
+    trap 'dp_cleanup; exit 143' TERM INT
     local out rc i port db pport sport n
 
     # ---- first start: creates everything
@@ -183,7 +184,7 @@ $out"
     for port in $DEPLOY_PORTS; do
         dp_port_open "$port" && fail "port $port still open after stop-pgpool.sh --purge"
     done
-    trap - EXIT
+    trap - EXIT TERM INT
     return 0
 }
 
