@@ -258,7 +258,7 @@ declare -A GROUP_OF=()
 declare -A TIMEOUT_OF=()
 # Group files call: it_test NAME [TIMEOUT_SECONDS]; the test is function t_NAME.
 it_test() { TESTS+=("$1"); GROUP_OF[$1]=$CUR_GROUP; [ -n "${2:-}" ] && TIMEOUT_OF[$1]=$2; return 0; }
-for CUR_GROUP in "$IT_DIR"/[0-9][0-9]-*.sh; do
+for CUR_GROUP in "$IT_DIR"/[0-9][0-9]-*.sh "$IT_DIR"/[0-9][0-9][0-9]-*.sh; do
     # shellcheck disable=SC1090
     . "$CUR_GROUP"
 done
