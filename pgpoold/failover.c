@@ -144,6 +144,9 @@ static int do_failover(int failed, int new_main, bool switchover, char *msg, siz
 	int old_main = lowest_usable(-1);
 	node_set_status(failed, NODE_STATUS_DOWN);
 	pool_drop_idle_node(failed);
+	/* SHOW pool_nodes right after a failover shows what the server is now
+	 * (pg_status down for a dead node), not what the last check saw */
+	healthcheck_refresh_pg_status(failed);
 	if (new_main < 0)
 		new_main = lowest_usable(failed);
 	log_log("failover: node %d (%s) is down; new main node %d", failed, g.nodes[failed].label, new_main);

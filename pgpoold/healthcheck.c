@@ -65,6 +65,11 @@ static bool ping(int node)
 	return PQpingParams(keys, vals, 0) == PQPING_OK;
 }
 
+void healthcheck_refresh_pg_status(int node)
+{
+	status_set_pg_status(g.status, node, ping(node) ? PG_STATUS_UP : PG_STATUS_DOWN);
+}
+
 static void check_once(int node)
 {
 	const backend_config *b = &g.cfg->backends[node];
@@ -136,7 +141,7 @@ static void *hc_main(void *arg)
 			status_hc_record(g.status, node, HC_SKIP, 0, 0, time(NULL));
 			/* pg_status is what the server says now, detached or not: a ping
 			 * (no login) is enough, as Pgpool-II's PQpingParams */
-			status_set_pg_status(g.status, node, ping(node) ? PG_STATUS_UP : PG_STATUS_DOWN);
+			healthcheck_refresh_pg_status(node);
 			maybe_failback(node, &last_failback);
 		} else
 			check_once(node);

@@ -13,5 +13,8 @@ int healthcheck_start(void);
 void healthcheck_stop(void);
 /* Can node be logged in to now (one attempt, health-check credentials)? */
 bool healthcheck_probe(int node, char *err, size_t errlen);
+/* Set the node's pg_status from a ping (no login) now, rather than at the
+ * next health check period. */
+void healthcheck_refresh_pg_status(int node);
 
 #endif
