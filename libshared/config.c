@@ -109,6 +109,7 @@ static const param_def params[] = {
 	/* pooling */
 	P_ENUM(pool_config, pool_mode, "session", pool_mode_words),
 	P_INT(pool_config, max_pool, 4, 1, 10000),
+	P_INT(pool_config, default_pool_size, 20, 0, 100000),
 	P_INT(pool_config, connection_life_time, 0, 0, SECONDS_MAX),
 	P_BOOL(pool_config, connection_cache, true),
 	P_STRING(pool_config, reset_query_list, "ABORT; DISCARD ALL"),

@@ -57,6 +57,7 @@ typedef struct pool_config {
 	/* pooling */
 	char *pool_mode;         /* session | transaction */
 	int max_pool;            /* cached backend connections per key */
+	int default_pool_size;   /* transaction pooling: open connections per key; 0 = no limit */
 	int connection_life_time;/* seconds; 0 = forever */
 	bool connection_cache;
 	char *reset_query_list;  /* ';'-separated */

@@ -13,8 +13,10 @@
 
 void iobuf_free(iobuf *b)
 {
+	uint32_t initial = b->initial;
 	free(b->data);
 	memset(b, 0, sizeof(*b));
+	b->initial = initial;
 }
 
 bool iobuf_empty(const iobuf *b)
@@ -62,7 +64,7 @@ bool iobuf_make_room(iobuf *b, size_t need)
 	compact(b);
 	if (b->cap - b->tail >= need)
 		return true;
-	size_t want = b->cap ? b->cap : IOBUF_SIZE;
+	size_t want = b->cap ? b->cap : b->initial ? b->initial : IOBUF_SIZE;
 	while (want - b->tail < need)
 		want *= 2;
 	if (want > IOBUF_MAX_WHOLE + IOBUF_SIZE)
@@ -132,6 +134,11 @@ int iobuf_recv(iobuf *b, ev_handler *h)
 	long n = sock_read(h, b->data + b->tail, b->cap - b->tail);
 	if (n > 0) {
 		b->tail += (size_t) n;
+		/* a small buffer that one read filled: the peer sends more than it
+		 * holds (COPY, pipelines); let it grow towards IOBUF_SIZE (failing
+		 * to is harmless: the next read takes what fits) */
+		if (b->tail == b->cap && b->cap < IOBUF_SIZE)
+			(void) iobuf_make_room(b, b->cap);
 		return IO_OK;
 	}
 	return (int) n;

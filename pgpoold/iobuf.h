@@ -19,10 +19,16 @@ typedef struct iobuf {
 	size_t scan;     /* bytes before this have been checked */
 	size_t tail;     /* end of data read */
 	size_t pass;     /* bytes of the current message beyond `scan` still to come */
+	uint32_t initial;/* first allocation; 0 = IOBUF_SIZE (kept by iobuf_free) */
 } iobuf;
+
+/* Client input starts small: most clients send short messages, and an idle
+ * client's footprint is what 10,000 of them cost.  It grows on demand. */
+#define IOBUF_CLIENT_INITIAL 1024
 
 enum { IO_OK = 1, IO_EOF = 0, IO_AGAIN = -1, IO_ERR = -2 };
 
+/* Free the memory (the buffer is reusable: it is allocated again on demand). */
 void iobuf_free(iobuf *b);
 bool iobuf_empty(const iobuf *b);
 /* Make room for `need` contiguous bytes at tail (compacting, then growing up

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #define POOL_BUCKETS 256
 
@@ -106,6 +107,140 @@ static void unlink_idle(pool_entry *pe, server *srv)
 	pe->num_idle--;
 }
 
+int pool_limit(void)
+{
+	return strcmp(g.cfg->pool_mode, "transaction") == 0 ? g.cfg->default_pool_size : 0;
+}
+
+/* (pool lock held) Move the first waiter of pe to its worker's ready list
+ * and wake that worker: a connection was returned or a slot freed. */
+static void wake_one(pool_entry *pe)
+{
+	pool_waiter *wt = pe->wait_head;
+	if (!wt)
+		return;
+	pe->wait_head = wt->next;
+	if (pe->wait_head)
+		pe->wait_head->prev = NULL;
+	else
+		pe->wait_tail = NULL;
+	wt->queued = false;
+	worker *w = wt->w;
+	wt->next = NULL;
+	wt->prev = w->ready_tail;
+	if (w->ready_tail)
+		w->ready_tail->next = wt;
+	else
+		w->ready_head = wt;
+	w->ready_tail = wt;
+	wt->woken = true;
+	uint64_t one = 1;
+	ssize_t n = write(w->wake.fd, &one, sizeof(one));
+	(void) n;
+}
+
+/* (pool lock held) Queue wt on pe; at the head when it was woken before
+ * and lost the race for the connection (it keeps its turn). */
+static void enqueue(pool_entry *pe, pool_waiter *wt, bool front)
+{
+	wt->pe = pe;
+	wt->queued = true;
+	if (front) {
+		wt->prev = NULL;
+		wt->next = pe->wait_head;
+		if (pe->wait_head)
+			pe->wait_head->prev = wt;
+		else
+			pe->wait_tail = wt;
+		pe->wait_head = wt;
+	} else {
+		wt->next = NULL;
+		wt->prev = pe->wait_tail;
+		if (pe->wait_tail)
+			pe->wait_tail->next = wt;
+		else
+			pe->wait_head = wt;
+		pe->wait_tail = wt;
+	}
+}
+
+static void unlink_ready(pool_waiter *wt)
+{
+	worker *w = wt->w;
+	if (wt->prev)
+		wt->prev->next = wt->next;
+	else
+		w->ready_head = wt->next;
+	if (wt->next)
+		wt->next->prev = wt->prev;
+	else
+		w->ready_tail = wt->prev;
+	wt->next = wt->prev = NULL;
+	wt->woken = false;
+}
+
+void pool_cancel_wait(pool_waiter *wt)
+{
+	pthread_mutex_lock(&pool_lock);
+	if (wt->queued) {
+		pool_entry *pe = wt->pe;
+		if (wt->prev)
+			wt->prev->next = wt->next;
+		else
+			pe->wait_head = wt->next;
+		if (wt->next)
+			wt->next->prev = wt->prev;
+		else
+			pe->wait_tail = wt->prev;
+		wt->next = wt->prev = NULL;
+		wt->queued = false;
+	} else if (wt->woken) {
+		unlink_ready(wt);
+		wake_one(wt->pe);   /* its turn goes to the next */
+	}
+	wt->pe = NULL;
+	pthread_mutex_unlock(&pool_lock);
+}
+
+pool_waiter *pool_next_ready(worker *w)
+{
+	pthread_mutex_lock(&pool_lock);
+	pool_waiter *wt = w->ready_head;
+	if (wt)
+		unlink_ready(wt);
+	pthread_mutex_unlock(&pool_lock);
+	return wt;
+}
+
+pool_get_result pool_get(pool_entry *pe, pool_waiter *wt, bool fresh, server **out)
+{
+	bool was_woken = wt->pe == pe;
+	for (;;) {
+		server *srv = fresh ? NULL : pool_take(pe);
+		if (srv) {
+			wt->pe = NULL;
+			*out = srv;
+			return POOL_GOT;
+		}
+		int limit = pool_limit();
+		pthread_mutex_lock(&pool_lock);
+		if (!fresh && pe->idle) {
+			/* returned between pool_take and now */
+			pthread_mutex_unlock(&pool_lock);
+			continue;
+		}
+		if (limit <= 0 || pe->num_open < limit) {
+			pe->num_open++;
+			pthread_mutex_unlock(&pool_lock);
+			wt->pe = NULL;
+			return POOL_CONNECT;
+		}
+		enqueue(pe, wt, was_woken);
+		pthread_mutex_unlock(&pool_lock);
+		return POOL_WAIT;
+	}
+}
+
 /* A cached connection is usable if the backend has not closed it or sent
  * anything (an idle backend only speaks to say it is terminating). */
 static bool looks_alive(server *srv)
@@ -158,7 +293,9 @@ void pool_put(server *srv)
 		return;
 	}
 	pthread_mutex_lock(&pool_lock);
-	bool room = pe->num_idle < g.cfg->max_pool;
+	/* transaction pooling keeps the whole pool: a burst must not reconnect */
+	int limit = pool_limit();
+	bool room = pe->num_idle < (limit > 0 ? limit : g.cfg->max_pool);
 	if (room) {
 		srv->prev = NULL;
 		srv->next = pe->idle;
@@ -166,6 +303,7 @@ void pool_put(server *srv)
 			pe->idle->prev = srv;
 		pe->idle = srv;
 		pe->num_idle++;
+		wake_one(pe);
 	}
 	pthread_mutex_unlock(&pool_lock);
 	if (!room)
@@ -238,16 +376,14 @@ static bool pick_all(const pool_entry *pe, const server *srv, const void *arg)
 	return true;
 }
 
-void pool_count_connect(pool_entry *pe)
-{
-	if (pe)
-		__atomic_add_fetch(&pe->num_open, 1, __ATOMIC_RELAXED);
-}
-
 void pool_count_close(pool_entry *pe)
 {
-	if (pe)
-		__atomic_sub_fetch(&pe->num_open, 1, __ATOMIC_RELAXED);
+	if (!pe)
+		return;
+	pthread_mutex_lock(&pool_lock);
+	pe->num_open--;
+	wake_one(pe);
+	pthread_mutex_unlock(&pool_lock);
 }
 
 void pool_shutdown(void)

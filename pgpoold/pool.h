@@ -8,6 +8,22 @@
 #include <stdbool.h>
 
 struct server;
+struct session;
+struct worker;
+struct pool_entry;
+
+/* A session waiting for a connection of a full pool entry (transaction
+ * pooling: at most default_pool_size connections per entry).  Embedded in
+ * the session, one per node; linked under the pool lock. */
+typedef struct pool_waiter {
+	struct pool_waiter *next, *prev;
+	struct session *session;
+	struct worker *w;             /* the session's worker, woken by eventfd */
+	struct pool_entry *pe;        /* the entry waited on while queued or woken */
+	int node_id;
+	bool queued;                  /* in pe's wait list */
+	bool woken;                   /* in w's ready list */
+} pool_waiter;
 
 typedef struct pool_entry {
 	char *key;                   /* NUL-separated fields */
@@ -18,6 +34,7 @@ typedef struct pool_entry {
 	struct server *idle;         /* most recently used first */
 	int num_idle;
 	int num_open;                /* all connections of this key, any state */
+	pool_waiter *wait_head, *wait_tail;
 	struct pool_entry *next;
 } pool_entry;
 
@@ -27,6 +44,22 @@ int pool_init(void);
 pool_entry *pool_entry_for(int node_id, const startup_packet *sp);
 /* An idle connection that still looks alive, or NULL.  The caller owns it. */
 struct server *pool_take(pool_entry *pe);
+
+typedef enum pool_get_result { POOL_GOT, POOL_CONNECT, POOL_WAIT } pool_get_result;
+/* A connection for a session: POOL_GOT with *out set (from the cache);
+ * POOL_CONNECT: none idle, room for a new one, which is counted now (call
+ * pool_count_close if the connect attempt fails at once); POOL_WAIT: the
+ * entry is full (transaction pooling), the waiter is queued and its worker
+ * is woken (pool_next_ready) when a connection is returned or closed.
+ * fresh: never from the cache. */
+pool_get_result pool_get(pool_entry *pe, pool_waiter *wt, bool fresh, struct server **out);
+/* The session no longer waits (it ends); a wake it got goes to the next. */
+void pool_cancel_wait(pool_waiter *wt);
+/* The next woken waiter of worker w, unlinked, or NULL. */
+pool_waiter *pool_next_ready(struct worker *w);
+/* Open connections allowed per entry: default_pool_size in transaction
+ * pooling, 0 (no limit) in session pooling. */
+int pool_limit(void);
 /* Give a connection back after its reset; closes it instead if the cache is
  * full, disabled, or it outlived connection_life_time. */
 void pool_put(struct server *srv);
@@ -37,7 +70,6 @@ void pool_maintain(void);
 void pool_drop_idle(const char *database);
 /* Close every idle connection to a node (it failed over). */
 void pool_drop_idle_node(int node_id);
-void pool_count_connect(pool_entry *pe);
 void pool_count_close(pool_entry *pe);
 void pool_shutdown(void);
 

@@ -544,7 +544,6 @@ server *server_connect(worker *w, int node_id, struct pool_entry *pool,
 	server_update_interest(srv);
 	if (srv->ev.mask == 0)
 		goto fail;
-	pool_count_connect(pool);
 	return srv;
 fail:
 	if (srv->ev.fd > 0)

@@ -76,7 +76,8 @@ typedef struct server {
 
 /* Start connecting to node with the client's startup parameters (copied);
  * done(srv, ok) is called on worker w when login ends.  NULL on immediate
- * failure (logged). */
+ * failure (logged).  The caller has counted the connection in pool
+ * (pool_get); it is uncounted when closed, or by the caller after NULL. */
 server *server_connect(struct worker *w, int node_id, struct pool_entry *pool,
 	const startup_packet *sp, const char *password, server_done_fn done);
 /* Put a connection taken from the cache into worker w's epoll set. */

@@ -27,6 +27,8 @@
 
 #include <openssl/crypto.h>
 
+#define IDLE_TRIM_MS 1000   /* idle this long: the relay buffers are freed */
+
 #define CLOSING_GRACE_MS 5000
 #define RESET_TIMEOUT_MS 10000
 #define AUTH_MSG_LIMIT 65536
@@ -144,15 +146,25 @@ static void format_addr(session *s)
 
 void session_accept(worker *w, int fd, const struct sockaddr *addr, socklen_t addrlen, bool is_unix)
 {
+	int nn = g.num_nodes ? g.num_nodes : 1;
 	session *s = calloc(1, sizeof(*s));
-	server **conns = calloc((size_t) (g.num_nodes ? g.num_nodes : 1), sizeof(server *));
-	if (!s || !conns) {
+	server **conns = calloc((size_t) nn, sizeof(server *));
+	pool_waiter *waits = calloc((size_t) nn, sizeof(pool_waiter));
+	if (!s || !conns || !waits) {
 		free(s);
 		free(conns);
+		free(waits);
 		close(fd);
 		return;
 	}
 	s->conns = conns;
+	s->waits = waits;
+	for (int n = 0; n < nn; n++) {
+		waits[n].session = s;
+		waits[n].w = w;
+		waits[n].node_id = n;
+	}
+	s->waiting_node = -1;
 	s->num_conns = g.num_nodes;
 	s->ev.fn = client_event;
 	s->ev.fd = fd;
@@ -175,6 +187,7 @@ void session_accept(worker *w, int fd, const struct sockaddr *addr, socklen_t ad
 	s->addrlen = addrlen;
 	format_addr(s);
 	buf_init(&s->cout);
+	s->cin.initial = IOBUF_CLIENT_INITIAL;
 	s->connected_ms = s->last_client_ms = now_ms();
 	s->state = SESS_STARTUP;
 	if (!is_unix) {
@@ -273,8 +286,17 @@ static void release_one(session *s, server *srv, bool clean)
 		server_run_internal(srv, queries, n, session_server_reset_done);
 }
 
+static void stop_waiting(session *s)
+{
+	if (s->waiting_node < 0)
+		return;
+	pool_cancel_wait(&s->waits[s->waiting_node]);
+	s->waiting_node = -1;
+}
+
 static void release_servers(session *s)
 {
+	stop_waiting(s);
 	bool clean = relay_idle(s);
 	for (int n = 0; n < s->num_conns; n++) {
 		server *srv = s->conns[n];
@@ -363,6 +385,7 @@ void session_free(session *s)
 	free(s->begin_sql);
 	free(s->startup_raw);
 	free(s->conns);
+	free(s->waits);
 	free(s);
 }
 
@@ -419,6 +442,9 @@ static void go_active(session *s)
 		log_log("connection authorized: user=%s database=%s host=%s primary=%d load_balance_node=%d backend_pid=%u",
 			s->sp.user, s->sp.database, s->addr_str, s->primary, s->lb_node, prim->be_pid);
 	session_send(s);
+	/* transaction pooling: an idle client holds no backend, from the start */
+	if (s->tx_pooling && s->state == SESS_ACTIVE)
+		session_release_after_tx(s);
 }
 
 static hba_method method_of_backend(int auth_code)
@@ -561,33 +587,109 @@ static void login_done(server *srv, bool ok)
 	server_unavailable(s, srv, msg);
 }
 
-/* Get a connection to node: from the cache, else a new login. */
-static bool open_server(session *s, int node_id)
+typedef enum open_result { OPEN_FAILED, OPEN_STARTED, OPEN_WAITING } open_result;
+
+/* Get a connection to node: from the cache, else a new login, else (the
+ * pool is full) wait for one. */
+static open_result open_server(session *s, int node_id)
 {
 	worker *w = s->ev.w;
 	pool_entry *pe = pool_entry_for(node_id, &s->sp);
 	if (!pe)
-		return false;
-	server *srv = s->need_fresh_server ? NULL : pool_take(pe);
-	if (srv) {
+		return OPEN_FAILED;
+	server *srv = NULL;
+	switch (pool_get(pe, &s->waits[node_id], s->need_fresh_server, &srv)) {
+	case POOL_WAIT:
+		s->waiting_node = node_id;
+		return OPEN_WAITING;
+	case POOL_GOT:
 		if (server_attach(srv, w) < 0) {
 			server_close(srv);
-			return false;
+			return OPEN_FAILED;
 		}
 		srv->client = s;
 		s->conns[node_id] = srv;
 		srv->state = SRV_ACTIVE;
 		s->logins_pending++;
 		prepare_server(s, srv);
-		return true;
+		return OPEN_STARTED;
+	case POOL_CONNECT:
+		break;
 	}
 	srv = server_connect(w, node_id, pe, &s->sp, s->backend_password, login_done);
-	if (!srv)
-		return false;
+	if (!srv) {
+		pool_count_close(pe);
+		return OPEN_FAILED;
+	}
 	srv->client = s;
 	s->conns[node_id] = srv;
 	s->logins_pending++;
-	return true;
+	return OPEN_STARTED;
+}
+
+/* Open, in a fixed order (the primary, then the load-balance node, then
+ * with statement-level balancing every other usable node), the connections
+ * the session lacks.  The order is the same for every session, so that
+ * sessions waiting for full pools while holding a connection can never wait
+ * for each other.  -1: the session was closed; 1: waiting for a pool;
+ * 0: every connection is there or logging in. */
+static int open_needed(session *s)
+{
+	if (!s->conns[s->primary]) {
+		open_result r = open_server(s, s->primary);
+		if (r == OPEN_WAITING)
+			return 1;
+		if (r == OPEN_FAILED) {
+			char msg[400];
+			snprintf(msg, sizeof(msg), "could not connect to backend node %d (%s)", s->primary,
+				g.nodes[s->primary].label);
+			session_close(s, "08006", msg);
+			return -1;
+		}
+		if (s->state == SESS_CLOSING || s->state == SESS_CLOSED)
+			return -1;
+	}
+	if (s->lb_node != s->primary && !s->conns[s->lb_node]) {
+		open_result r = open_server(s, s->lb_node);
+		if (r == OPEN_WAITING)
+			return 1;
+		if (r == OPEN_FAILED)
+			s->lb_node = s->primary;
+		if (s->state == SESS_CLOSING || s->state == SESS_CLOSED)
+			return -1;
+	}
+	/* statement-level balancing needs every usable node (Pgpool-II 4.3
+	 * connects to all of them anyway) */
+	for (int n = 0; g.cfg->statement_level_load_balance && n < s->num_conns; n++) {
+		if (s->conns[n] || !node_usable(n))
+			continue;
+		if (open_server(s, n) == OPEN_WAITING)
+			return 1;
+		if (s->state == SESS_CLOSING || s->state == SESS_CLOSED)
+			return -1;
+	}
+	return 0;
+}
+
+/* Go on opening; logins_pending holds one count for the opening itself,
+ * released here once nothing is left to open. */
+static void acquire_continue(session *s)
+{
+	int r = open_needed(s);
+	if (r < 0)
+		return;
+	if (r == 0 && --s->logins_pending == 0) {
+		all_servers_ready(s);
+		return;
+	}
+	session_update_interest(s);
+}
+
+void session_pool_ready(session *s)
+{
+	s->waiting_node = -1;
+	if (s->state == SESS_WAIT_SERVER || (s->state == SESS_ACTIVE && s->acquiring))
+		acquire_continue(s);
 }
 
 /* The primary, and the load-balance node when it is another one. */
@@ -600,31 +702,8 @@ static void acquire_servers(session *s)
 		return;
 	}
 	s->lb_node = route_choose_lb_node(s);
-	/* one pending count held across the opens, so that a login finishing
-	 * at once cannot complete the set early */
 	s->logins_pending = 1;
-	if (!open_server(s, s->primary)) {
-		char msg[400];
-		snprintf(msg, sizeof(msg), "could not connect to backend node %d (%s)", s->primary,
-			g.nodes[s->primary].label);
-		session_close(s, "08006", msg);
-		return;
-	}
-	if (s->state != SESS_WAIT_SERVER)
-		return;
-	if (s->lb_node != s->primary && !open_server(s, s->lb_node))
-		s->lb_node = s->primary;
-	/* statement-level balancing needs every usable node (Pgpool-II 4.3
-	 * connects to all of them anyway) */
-	for (int n = 0; g.cfg->statement_level_load_balance && n < s->num_conns; n++)
-		if (!s->conns[n] && node_usable(n) && s->state == SESS_WAIT_SERVER)
-			open_server(s, n);
-	if (s->state != SESS_WAIT_SERVER)
-		return;
-	if (--s->logins_pending == 0)
-		all_servers_ready(s);
-	else
-		session_update_interest(s);
+	acquire_continue(s);
 }
 
 int session_acquire_for_tx(session *s)
@@ -639,18 +718,11 @@ int session_acquire_for_tx(session *s)
 		s->lb_node = route_choose_lb_node(s);
 	s->acquiring = true;
 	s->logins_pending = 1;
-	if (!s->conns[s->primary] && !open_server(s, s->primary)) {
-		session_close(s, "08006", "could not get a backend connection for the transaction");
+	int r = open_needed(s);
+	if (r < 0)
 		return -1;
-	}
-	if (s->state != SESS_ACTIVE)
-		return -1;
-	if (s->lb_node != s->primary && !s->conns[s->lb_node] && !open_server(s, s->lb_node))
-		s->lb_node = s->primary;
-	if (s->state != SESS_ACTIVE)
-		return -1;
-	if (--s->logins_pending > 0)
-		return 0;
+	if (r > 0 || --s->logins_pending > 0)
+		return 0;   /* all_servers_ready() resumes the relay */
 	/* everything came from the cache without a round trip */
 	s->acquiring = false;
 	for (int n = 0; n < s->num_conns; n++) {
@@ -1070,6 +1142,20 @@ static void login_timeout(session *s, uint64_t now)
 	}
 }
 
+/* An idle client holds no relay buffers; they come back with its next
+ * message.  Most of what 10,000 idle clients cost is these. */
+static void trim_idle_buffers(session *s, uint64_t now)
+{
+	if (now - s->last_client_ms < IDLE_TRIM_MS || !relay_idle(s))
+		return;
+	if (s->cin.data && s->cin.head == s->cin.tail)
+		iobuf_free(&s->cin);
+	if (s->cout.data && s->cout_sent >= s->cout.len) {
+		buf_free(&s->cout);
+		s->cout_sent = 0;
+	}
+}
+
 void session_tick(session *s, uint64_t now)
 {
 	const pool_config *cfg = g.cfg;
@@ -1097,7 +1183,9 @@ void session_tick(session *s, uint64_t now)
 				s->addr_str, s->idle_limit);
 			proto_error(&s->cout, "FATAL", "57000", "unable to read data", detail);
 			session_close(s, NULL, NULL);
+			return;
 		}
+		trim_idle_buffers(s, now);
 		return;
 	case SESS_CLOSING:
 		if (now - s->last_client_ms > CLOSING_GRACE_MS)

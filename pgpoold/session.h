@@ -62,6 +62,8 @@ typedef struct session {
 
 	/* backends: one connection per node in use, indexed by node id */
 	struct server **conns;
+	struct pool_waiter *waits;    /* per node: waiting for a full pool (pool.h) */
+	int waiting_node;             /* node whose pool this session waits for, -1 none */
 	int num_conns;                /* = g.num_nodes */
 	int primary;                  /* primary node id for this session */
 	int lb_node;                  /* load-balance node */
@@ -133,6 +135,9 @@ void session_update_interest(session *s);
  * give them back once the client is idle outside a transaction. */
 int session_acquire_for_tx(session *s);
 void session_release_after_tx(session *s);
+/* The pool this session waited for has a connection or room (worker, on
+ * its wake event): carry on acquiring. */
+void session_pool_ready(session *s);
 /* relay.c: continue after backends arrived. */
 void relay_resume(session *s);
 

@@ -45,6 +45,10 @@ static void wake_event(ev_handler *h, uint32_t events)
 	uint64_t v;
 	ssize_t n = read(h->fd, &v, sizeof(v));
 	(void) n;
+	/* sessions whose full pool has a connection or room now */
+	pool_waiter *wt;
+	while ((wt = pool_next_ready(h->w)) != NULL)
+		session_pool_ready(wt->session);
 }
 
 void workers_wake(void)

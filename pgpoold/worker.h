@@ -30,6 +30,8 @@ typedef struct worker {
 	uint64_t last_tick_ms;
 	void *route_ctx;              /* this thread's statement classifier (route.h) */
 	uint64_t nodes_gen;           /* status segment generation last acted on */
+	/* sessions whose pool wait is over (pool.c, under its lock) */
+	struct pool_waiter *ready_head, *ready_tail;
 } worker;
 
 /* Create sockets and threads; returns 0 or -1 (logged). */
