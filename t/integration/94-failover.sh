@@ -280,12 +280,9 @@ t_failover_auto_failback() {
 it_test segment_sigkill_restart 120
 t_segment_sigkill_restart() {
     needs_pgpoold
-    local reader=$WORK/segreader conf pid out watch held=0 pid2 ms
-    # shellcheck disable=SC2046
-    cc -std=gnu11 -D_GNU_SOURCE -Wall -I"$IT_DIR/../../libshared" -o "$reader" "$IT_DIR/segreader.c" \
-        "$BUILD_DIR/libshared/libshared.a" \
-        $(pkg-config --libs libconfig openssl libpcre2-8 2>/dev/null || echo "-lconfig -lssl -lcrypto -lpcre2-8") \
-        -pthread 2>&1 || fail "segreader.c did not compile"
+    local reader=$BUILD_DIR/t/integration/segreader conf pid out watch held=0 pid2 ms
+    # (built by make, with the build's flags: also under the sanitizers)
+    [ -x "$reader" ] || fail "$reader is not built"
     rt_start seg 1 1
     conf=$PX_CONF
     pid=$PX_PID
