@@ -15,30 +15,32 @@
 # status is 0 only if the build, the unit tests and the integration tests
 # all passed.
 #
-# After the plain integration run come the security steps (issue 7), each
+# A whole run (no REGEX, not --unit-only / --integration-only), each step
 # failing the run on any report:
 #   fuzz      t/fuzz/run.sh: every libFuzzer target FUZZ_SECONDS (60) each,
 #             FUZZ_JOBS (2) at a time; skipped with a message without clang's
 #             fuzzer runtime
 #   asan      a second build, out of tree from a copy of the sources, with
-#             -fsanitize=address,undefined; the whole integration suite on it
-#             (ASAN_OPTIONS=detect_leaks=1:abort_on_error=1,
-#             UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1)
-#   valgrind  an integration subset with every pgpoold under valgrind memcheck
-#             (--error-exitcode, zero errors, zero definite leaks)
+#             -fsanitize=address,undefined, and the WHOLE integration suite
+#             on it (ASAN_OPTIONS=detect_leaks=1:abort_on_error=1,
+#             UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1): the suite
+#             runs once, on this build, so that every test is also a memory
+#             test; its summary line closes the output
+#   valgrind  an integration subset with the plain build's pgpoold under
+#             valgrind memcheck (--error-exitcode, zero errors, zero definite
+#             leaks)
 #   tsan      a -fsanitize=thread build running the multi-worker tests
 #             (workers = 2: pgbench, 500 clients, backend reuse, connect cycles)
-# The sanitizer builds live in $SAN_DIR (default /tmp/pgpoold-san-<hash of
-# the checkout's path>).
+# A filtered run (REGEX) or --integration-only runs the suite on the plain
+# build; so does a whole run with PLAIN_IT=1 (or NO_ASAN=1, or without a
+# working -fsanitize=address).  The sanitizer builds live in $SAN_DIR
+# (default /tmp/pgpoold-san-<hash of the checkout's path>).
 #
 # Environment: IT_KEEP=1 keeps the integration work dir; IT_DIRECT=1 runs
 # the integration tests against PostgreSQL itself (checks the tests);
-# NO_VALGRIND=1 skips the valgrind pass over the unit tests; NO_FUZZ=1 skips
-# the fuzz step (FUZZ_SECONDS per target, default 30).  SANITIZERS=1 adds the
-# ASan+UBSan run of the whole integration suite, the integration subset
-# under valgrind and the TSan run (NO_ASAN=1, NO_IT_VALGRIND=1, NO_TSAN=1 pick
-# among them): they are not yet part of the default CI run because their
-# whole run time and results on a quiet machine are still to be measured.
+# NO_VALGRIND=1 skips the valgrind pass over the unit tests; NO_FUZZ=1,
+# NO_IT_VALGRIND=1, NO_TSAN=1 skip those steps; NO_SECURITY=1 all of them
+# (the suite then runs on the plain build).
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -50,7 +52,7 @@ for a in "$@"; do
         --no-build) BUILD=0 ;;
         --unit-only) INTEGRATION=0 ;;
         --integration-only) UNIT=0 ;;
-        -h|--help) sed -n '2,42p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,/^set -uo/p' "$0" | sed -n 's/^# \{0,1\}//p'; exit 0 ;;
         -*) echo "run-tests.sh: unknown option $a" >&2; exit 2 ;;
         *) FILTER=$a ;;
     esac
@@ -65,7 +67,8 @@ PACKAGES=(build-essential autoconf automake libtool pkg-config
           libconfig-dev libssl-dev libpq-dev libpcre2-dev check valgrind
           libpg-query-dev libprotobuf-c-dev libsystemd-dev
           postgresql-15 postgresql-client-15 python3 perl util-linux procps
-          clang libclang-rt-14-dev openssl)
+          clang libclang-rt-14-dev openssl
+          pgpool2)   # only its pcp_* client tools: pcpd is compared with them
 
 missing=()
 if command -v dpkg-query >/dev/null 2>&1; then
@@ -88,8 +91,17 @@ if [ "${#missing[@]}" -gt 0 ]; then
     fi
     export DEBIAN_FRONTEND=noninteractive
     "${SUDO[@]}" apt-get update -q || { echo "apt-get update failed" >&2; exit 1; }
-    "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" \
-        || { echo "apt-get install failed" >&2; exit 1; }
+    # Packages with a service (pgpool2, postgresql) must not start one: the
+    # tests start their own servers, and Debian's pgpool2 would take PCP
+    # port 9898.  policy-rc.d says so to invoke-rc.d (where none exists yet).
+    POLICY=/usr/sbin/policy-rc.d made_policy=0
+    if [ ! -e "$POLICY" ]; then
+        printf '#!/bin/sh\nexit 101\n' | "${SUDO[@]}" tee "$POLICY" >/dev/null && "${SUDO[@]}" chmod 755 "$POLICY" && made_policy=1
+    fi
+    rc=0
+    "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" || rc=$?
+    [ "$made_policy" = 1 ] && "${SUDO[@]}" rm -f "$POLICY"
+    [ "$rc" = 0 ] || { echo "apt-get install failed" >&2; exit 1; }
 fi
 
 # PostgreSQL refuses to run as root: the test servers run as `postgres`.
@@ -149,19 +161,9 @@ if [ "$UNIT" = 1 ]; then
     fi
 fi
 
-# ------------------------------------------------------------------ integration
-if [ "$INTEGRATION" = 1 ]; then
-    step "integration tests (t/integration/run.sh)"
-    rc=0
-    timeout -k 30 2400 t/integration/run.sh "$ROOT" ${FILTER:+"$FILTER"} 2>&1 | tee "$ROOT/integration.log"
-    rc=${PIPESTATUS[0]}
-    # (on a timeout the runner still prints its summary line)
-    [ "$rc" = 0 ] || status=1
-fi
-
 # ------------------------------------------------------------------ security steps
 [ "${NO_SECURITY:-0}" = 1 ] && { NO_FUZZ=1; NO_ASAN=1; NO_IT_VALGRIND=1; NO_TSAN=1; }
-[ "${SANITIZERS:-0}" = 1 ] || { NO_ASAN=1; NO_IT_VALGRIND=1; NO_TSAN=1; }
+[ "${PLAIN_IT:-0}" = 1 ] && NO_ASAN=1
 # only on a whole run (not --unit-only, not a filtered integration run)
 if [ "$INTEGRATION" = 1 ] && [ "$UNIT" = 1 ] && [ -z "$FILTER" ]; then
     SECURITY=1
@@ -195,9 +197,9 @@ san_build() {
 }
 
 if [ "$SECURITY" = 1 ] && [ "${NO_FUZZ:-0}" != 1 ]; then
-    step "fuzz: t/fuzz/run.sh (${FUZZ_SECONDS:-30} s per target, ${FUZZ_JOBS:-2} at a time)"
+    step "fuzz: t/fuzz/run.sh (${FUZZ_SECONDS:-60} s per target, ${FUZZ_JOBS:-2} at a time)"
     t0=$SECONDS rc=0
-    FUZZ_JOBS=${FUZZ_JOBS:-2} FUZZ_OUT=$SAN_DIR/fuzz timeout -k 30 1200 t/fuzz/run.sh "${FUZZ_SECONDS:-30}" || rc=$?
+    FUZZ_JOBS=${FUZZ_JOBS:-2} FUZZ_OUT=$SAN_DIR/fuzz timeout -k 30 1200 t/fuzz/run.sh "${FUZZ_SECONDS:-60}" || rc=$?
     if [ "$rc" = 77 ]; then
         echo "fuzz: SKIPPED (no libFuzzer runtime; install clang and libclang-rt-14-dev)"
     elif [ "$rc" != 0 ]; then
@@ -208,16 +210,39 @@ if [ "$SECURITY" = 1 ] && [ "${NO_FUZZ:-0}" != 1 ]; then
     fi
 fi
 
-if [ "$SECURITY" = 1 ] && [ "${NO_ASAN:-0}" != 1 ]; then
-    step "ASan+UBSan build ($SAN_DIR/asan) and the whole integration suite on it"
-    t0=$SECONDS rc=0
-    if san_build asan "-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer"; then
-        ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-            IT_STOP_WAIT=15 timeout -k 30 2400 t/integration/run.sh "$SAN_DIR/asan" || rc=$?
-        [ "$rc" = 0 ] || status=1
-        echo "asan: $([ "$rc" = 0 ] && echo ok || echo FAILED) [$(secs "$t0")]"
+# The integration suite: on the ASan+UBSan build in a whole run, else on
+# the plain one.  Output tee'd to integration.log (its summary line closes
+# the run's output).
+it_run() {   # BUILD_DIR [REGEX]
+    local rc=0
+    timeout -k 30 2400 t/integration/run.sh "$@" 2>&1 | tee "$ROOT/integration.log"
+    rc=${PIPESTATUS[0]}
+    # (on a timeout the runner still prints its summary line)
+    [ "$rc" = 0 ] || status=1
+    return "$rc"
+}
+if [ "$INTEGRATION" = 1 ]; then
+    IT_BUILD=$ROOT
+    if [ "$SECURITY" = 1 ] && [ "${NO_ASAN:-0}" != 1 ]; then
+        step "ASan+UBSan build ($SAN_DIR/asan)"
+        t0=$SECONDS
+        if san_build asan "-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer"; then
+            echo "asan build ok [$(secs "$t0")]"
+            IT_BUILD=$SAN_DIR/asan
+        else
+            echo "run-tests.sh: the ASan+UBSan build failed: the integration suite runs on the plain build"
+            status=1
+        fi
+    fi
+    if [ "$IT_BUILD" = "$ROOT" ]; then
+        step "integration tests (t/integration/run.sh, plain build)"
+        it_run "$ROOT" ${FILTER:+"$FILTER"}
     else
-        status=1
+        step "integration tests (t/integration/run.sh) on the ASan+UBSan build"
+        t0=$SECONDS it_rc=0
+        ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+            IT_STOP_WAIT=15 it_run "$IT_BUILD" || it_rc=$?
+        echo "integration on asan: $([ "$it_rc" = 0 ] && echo ok || echo FAILED) [$(secs "$t0")]"
     fi
 fi
 
@@ -239,7 +264,7 @@ if [ "$SECURITY" = 1 ] && [ "${NO_TSAN:-0}" != 1 ]; then
     if san_build tsan "-O1 -g -fsanitize=thread"; then
         TSAN_OPTIONS="halt_on_error=0 second_deadlock_stack=1 history_size=4 suppressions=$ROOT/t/tsan.supp" \
             IT_PX_SETTINGS="workers=2" IT_STOP_WAIT=15 IT_TEST_TIMEOUT=400 timeout -k 30 1800 t/integration/run.sh "$SAN_DIR/tsan" \
-            '^(pgbench_init|pgbench_simple|pgbench_extended|pgbench_prepared|pgbench_connect_each|clients_500_concurrent|clients_backend_reuse|cancel_right_session|notify_psql|bad_input_connect_cycles)$' \
+            '^(pgbench_init|pgbench_simple|pgbench_extended|pgbench_prepared|pgbench_connect_each|clients_500_concurrent|clients_backend_reuse|cancel_right_session|notify_psql|bad_input_connect_cycles|txpool_clients_share_pool|txpool_many_logins_few_backends)$' \
             || rc=$?
         [ "$rc" = 0 ] || status=1
         echo "tsan: $([ "$rc" = 0 ] && echo ok || echo FAILED) [$(secs "$t0")]"
