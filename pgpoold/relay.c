@@ -958,18 +958,24 @@ static bool tls_buffered(const ev_handler *h)
 	return h->ssl && SSL_pending(h->ssl) > 0;
 }
 
-/* Relay replies in queue order as far as the sockets allow. */
+/* Relay replies in queue order as far as the sockets allow.  Scanned bytes
+ * go to the client in one send when the scan has to stop (it needs more
+ * bytes, or is blocked) or something else must come first (a local reply,
+ * another node's reply, a lost backend): a reply read in one recv leaves in
+ * one send, not one per message. */
 static bool relay_output(session *s)
 {
+	bool blocked;
 	for (;;) {
-		bool blocked;
-		if (!flush_relay(s, &blocked)) {
-			client_failed(s);
-			return false;
-		}
-		if (blocked)
-			return true;
 		expect *e = expect_head(&s->eq);
+		if (!e || e->kind == EXP_LOCAL || !s->conns[e->node]) {
+			if (!flush_relay(s, &blocked)) {
+				client_failed(s);
+				return false;
+			}
+			if (blocked)
+				return true;
+		}
 		if (!e)
 			return relay_async(s);
 		if (e->kind == EXP_LOCAL) {
@@ -992,17 +998,12 @@ static bool relay_output(session *s)
 			continue;   /* a standby: its owed replies are local errors now */
 		}
 		scan_result r = scan_one(s, srv, e);
-		if (r == SCAN_PROGRESS || r == SCAN_BLOCKED) {
-			if (r == SCAN_BLOCKED) {
-				/* flush_relay at the loop top makes room, or waits */
-				if (!flush_relay(s, &blocked)) {
-					client_failed(s);
-					return false;
-				}
-				if (blocked)
-					return true;
-			}
+		if (r == SCAN_PROGRESS)
 			continue;
+		/* the scan stops here: what it passed goes out first */
+		if (!flush_relay(s, &blocked)) {
+			client_failed(s);
+			return false;
 		}
 		if (r == SCAN_FAIL) {
 			relay_backend_lost(s, e->node, "protocol violation from backend");
@@ -1010,6 +1011,10 @@ static bool relay_output(session *s)
 				return false;
 			continue;
 		}
+		if (blocked)
+			return true;
+		if (r == SCAN_BLOCKED)
+			continue;   /* the flush made way */
 		/* SCAN_MORE: read that backend now if it may have something (saves
 		 * an epoll round), else wait for epoll: a recv that finds nothing is
 		 * a wasted system call per query */
