@@ -108,6 +108,8 @@ static const param_def params[] = {
 
 	/* pooling */
 	P_ENUM(pool_config, pool_mode, "session", pool_mode_words),
+	P_STRING(pool_config, database_pool_mode_list, ""),
+	P_STRING(pool_config, user_pool_mode_list, ""),
 	P_INT(pool_config, max_pool, 4, 1, 10000),
 	P_INT(pool_config, default_pool_size, 20, 0, 100000),
 	P_INT(pool_config, connection_life_time, 0, 0, SECONDS_MAX),

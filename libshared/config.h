@@ -56,6 +56,8 @@ typedef struct pool_config {
 
 	/* pooling */
 	char *pool_mode;         /* session | transaction */
+	char *database_pool_mode_list; /* "regex:mode,..." per database */
+	char *user_pool_mode_list;     /* "regex:mode,..." per user (wins) */
 	int max_pool;            /* cached backend connections per key */
 	int default_pool_size;   /* transaction pooling: open connections per key; 0 = no limit */
 	int connection_life_time;/* seconds; 0 = forever */

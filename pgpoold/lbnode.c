@@ -5,115 +5,82 @@
 #include "util.h"
 #include "log.h"
 
-#define PCRE2_CODE_UNIT_WIDTH 8
-#include <pcre2.h>
+#include "patlist.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define TARGET_PRIMARY (-2)
 #define TARGET_STANDBY (-1)
 
-typedef struct pref_entry {
-	pcre2_code *re;
+typedef struct pref_target {
 	int target;              /* node id, TARGET_PRIMARY or TARGET_STANDBY */
 	double ratio;
-} pref_entry;
+} pref_target;
 
 typedef struct pref_list {
-	pref_entry *entries;
-	int count;
+	patlist pats;            /* regex:target(ratio) */
+	pref_target *targets;    /* parsed values, one per pattern */
 } pref_list;
 
 static pref_list db_prefs, app_prefs;
 
 static void list_free(pref_list *l)
 {
-	for (int i = 0; i < l->count; i++)
-		pcre2_code_free(l->entries[i].re);
-	free(l->entries);
-	l->entries = NULL;
-	l->count = 0;
+	patlist_free(&l->pats);
+	free(l->targets);
+	l->targets = NULL;
 }
 
-/* One "regex:target(ratio)" entry. */
-static bool parse_entry(const char *list_name, char *text, pref_entry *e, char *err, size_t errlen)
+/* "primary", "standby" or a node id, with an optional "(ratio)". */
+static bool parse_target(const char *list_name, const char *value, pref_target *t, char *err, size_t errlen)
 {
-	char *colon = strrchr(text, ':');
-	if (!colon || colon == text) {
-		snprintf(err, errlen, "%s: \"%s\" is not regex:node", list_name, text);
-		return false;
-	}
-	*colon = '\0';
-	char *target = colon + 1;
-	e->ratio = 1.0;
+	char target[64];
+	snprintf(target, sizeof(target), "%s", value);
+	t->ratio = 1.0;
 	char *paren = strchr(target, '(');
 	if (paren) {
 		char *end;
-		e->ratio = strtod(paren + 1, &end);
-		if (*end != ')' || e->ratio < 0 || e->ratio > 1) {
-			snprintf(err, errlen, "%s: bad ratio in \"%s\"", list_name, target);
+		t->ratio = strtod(paren + 1, &end);
+		if (*end != ')' || end[1] || t->ratio < 0 || t->ratio > 1) {
+			snprintf(err, errlen, "%s: bad ratio in \"%s\"", list_name, value);
 			return false;
 		}
 		*paren = '\0';
 	}
 	if (strcasecmp(target, "primary") == 0)
-		e->target = TARGET_PRIMARY;
+		t->target = TARGET_PRIMARY;
 	else if (strcasecmp(target, "standby") == 0)
-		e->target = TARGET_STANDBY;
+		t->target = TARGET_STANDBY;
 	else {
 		char *end;
 		long n = strtol(target, &end, 10);
-		if (*end || n < 0 || n >= MAX_BACKENDS) {
-			snprintf(err, errlen, "%s: \"%s\" is not primary, standby or a node id", list_name, target);
+		if (!target[0] || *end || n < 0 || n >= MAX_BACKENDS) {
+			snprintf(err, errlen, "%s: \"%s\" is not primary, standby or a node id", list_name, value);
 			return false;
 		}
-		e->target = (int) n;
-	}
-	/* anchored and case-insensitive, as Pgpool-II */
-	char pattern[512];
-	snprintf(pattern, sizeof(pattern), "%s%s%s", text[0] == '^' ? "" : "^", text,
-		text[strlen(text) - 1] == '$' ? "" : "$");
-	int code;
-	PCRE2_SIZE off;
-	e->re = pcre2_compile((PCRE2_SPTR) pattern, PCRE2_ZERO_TERMINATED, PCRE2_CASELESS, &code, &off, NULL);
-	if (!e->re) {
-		PCRE2_UCHAR msg[128];
-		pcre2_get_error_message(code, msg, sizeof(msg));
-		snprintf(err, errlen, "%s: bad regular expression \"%s\": %s", list_name, text, (char *) msg);
-		return false;
+		t->target = (int) n;
 	}
 	return true;
 }
 
 static bool parse_list(const char *list_name, const char *value, pref_list *l, char *err, size_t errlen)
 {
-	char *copy = strdup(value);
-	if (!copy)
+	if (!patlist_parse(list_name, value, &l->pats, err, errlen))
 		return false;
-	bool ok = true;
-	char *save = NULL;
-	for (char *tok = strtok_r(copy, ",", &save); tok && ok; tok = strtok_r(NULL, ",", &save)) {
-		while (*tok == ' ')
-			tok++;
-		size_t n = strlen(tok);
-		while (n && tok[n - 1] == ' ')
-			tok[--n] = '\0';
-		if (!n)
-			continue;
-		pref_entry *p = realloc(l->entries, sizeof(*p) * (size_t) (l->count + 1));
-		if (!p) {
-			ok = false;
-			break;
-		}
-		l->entries = p;
-		memset(&p[l->count], 0, sizeof(p[0]));
-		ok = parse_entry(list_name, tok, &p[l->count], err, errlen);
-		if (ok)
-			l->count++;
+	if (l->pats.count == 0)
+		return true;
+	l->targets = calloc((size_t) l->pats.count, sizeof(*l->targets));
+	if (!l->targets) {
+		snprintf(err, errlen, "%s: out of memory", list_name);
+		return false;
 	}
-	free(copy);
-	return ok;
+	for (int i = 0; i < l->pats.count; i++)
+		if (!parse_target(list_name, l->pats.entries[i].value, &l->targets[i], err, errlen))
+			return false;
+	return true;
 }
 
 bool lbnode_init(char *err, size_t errlen)
@@ -131,20 +98,10 @@ void lbnode_free(void)
 	list_free(&app_prefs);
 }
 
-static const pref_entry *match(const pref_list *l, const char *subject)
+static const pref_target *match(const pref_list *l, const char *subject)
 {
-	if (!subject || !subject[0])
-		return NULL;
-	for (int i = 0; i < l->count; i++) {
-		pcre2_match_data *md = pcre2_match_data_create_from_pattern(l->entries[i].re, NULL);
-		if (!md)
-			return NULL;
-		int rc = pcre2_match(l->entries[i].re, (PCRE2_SPTR) subject, strlen(subject), 0, 0, md, NULL);
-		pcre2_match_data_free(md);
-		if (rc >= 0)
-			return &l->entries[i];
-	}
-	return NULL;
+	const patlist_entry *e = patlist_match(&l->pats, subject);
+	return e ? &l->targets[e - l->pats.entries] : NULL;
 }
 
 static double random_unit(void)
@@ -209,7 +166,7 @@ int lbnode_choose(const char *database, const char *application_name)
 	if (!cfg->load_balance_mode || g.num_nodes < 2)
 		return primary;
 	double r = random_unit();
-	const pref_entry *pref = match(&app_prefs, application_name);
+	const pref_target *pref = match(&app_prefs, application_name);
 	if (!pref)
 		pref = match(&db_prefs, database);
 	int exclude = -1, chosen = -1;

@@ -250,7 +250,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	route_worker_free(probe);
-	if (!lbnode_init(rerr, sizeof(rerr)) || !tls_init(rerr, sizeof(rerr))) {
+	if (!lbnode_init(rerr, sizeof(rerr)) || !pool_modes_init(rerr, sizeof(rerr)) ||
+	    !tls_init(rerr, sizeof(rerr))) {
 		fprintf(stderr, "%s: %s\n", opt.config_file, rerr);
 		config_free(&cfg);
 		return 1;
@@ -327,6 +328,7 @@ out:
 	cancel_free_all();
 	free_reset_queries();
 	lbnode_free();
+	pool_modes_free();
 	tls_shutdown();
 	limits_free();
 	config_free(&cfg);

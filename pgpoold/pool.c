@@ -1,6 +1,7 @@
 /* Backend connection cache: see pool.h.  One mutex guards it; a worker holds
  * it only to pop or push a list head. */
 #include "pool.h"
+#include "patlist.h"
 #include "server.h"
 #include "worker.h"
 #include "log.h"
@@ -79,6 +80,7 @@ pool_entry *pool_entry_for(int node_id, const startup_packet *sp)
 		pe->node_id = node_id;
 		pe->database = strdup(sp->database);
 		/* an idle connection to a template database makes CREATE DATABASE fail */
+		pe->transaction = pool_transaction_mode(sp->user, sp->database);
 		pe->cacheable = strcmp(sp->database, "template0") != 0 &&
 			strcmp(sp->database, "template1") != 0;
 		if (!pe->database) {
@@ -107,9 +109,49 @@ static void unlink_idle(pool_entry *pe, server *srv)
 	pe->num_idle--;
 }
 
-int pool_limit(void)
+/* ---------------------------------------------------------------- pool modes */
+
+/* user_pool_mode_list / database_pool_mode_list: "regex:session|transaction" */
+static patlist user_modes, db_modes;
+
+static bool check_modes(const char *list_name, const patlist *l, char *err, size_t errlen)
 {
-	return strcmp(g.cfg->pool_mode, "transaction") == 0 ? g.cfg->default_pool_size : 0;
+	for (int i = 0; i < l->count; i++)
+		if (strcmp(l->entries[i].value, "session") != 0 && strcmp(l->entries[i].value, "transaction") != 0) {
+			snprintf(err, errlen, "%s: \"%s\" is not session or transaction", list_name, l->entries[i].value);
+			return false;
+		}
+	return true;
+}
+
+bool pool_modes_init(char *err, size_t errlen)
+{
+	pool_modes_free();
+	return patlist_parse("user_pool_mode_list", g.cfg->user_pool_mode_list, &user_modes, err, errlen) &&
+		check_modes("user_pool_mode_list", &user_modes, err, errlen) &&
+		patlist_parse("database_pool_mode_list", g.cfg->database_pool_mode_list, &db_modes, err, errlen) &&
+		check_modes("database_pool_mode_list", &db_modes, err, errlen);
+}
+
+void pool_modes_free(void)
+{
+	patlist_free(&user_modes);
+	patlist_free(&db_modes);
+}
+
+bool pool_transaction_mode(const char *user, const char *database)
+{
+	/* as PgBouncer: the user's mode, else the database's, else pool_mode */
+	const patlist_entry *e = patlist_match(&user_modes, user);
+	if (!e)
+		e = patlist_match(&db_modes, database);
+	const char *mode = e ? e->value : g.cfg->pool_mode;
+	return strcmp(mode, "transaction") == 0;
+}
+
+int pool_limit(const pool_entry *pe)
+{
+	return pe->transaction ? g.cfg->default_pool_size : 0;
 }
 
 /* (pool lock held) Move the first waiter of pe to its worker's ready list
@@ -222,7 +264,7 @@ pool_get_result pool_get(pool_entry *pe, pool_waiter *wt, bool fresh, server **o
 			*out = srv;
 			return POOL_GOT;
 		}
-		int limit = pool_limit();
+		int limit = pool_limit(pe);
 		pthread_mutex_lock(&pool_lock);
 		if (!fresh && pe->idle) {
 			/* returned between pool_take and now */
@@ -294,7 +336,7 @@ void pool_put(server *srv)
 	}
 	pthread_mutex_lock(&pool_lock);
 	/* transaction pooling keeps the whole pool: a burst must not reconnect */
-	int limit = pool_limit();
+	int limit = pool_limit(pe);
 	bool room = pe->num_idle < (limit > 0 ? limit : g.cfg->max_pool);
 	if (room) {
 		srv->prev = NULL;

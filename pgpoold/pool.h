@@ -31,6 +31,7 @@ typedef struct pool_entry {
 	int node_id;
 	char *database;
 	bool cacheable;              /* template databases are never cached */
+	bool transaction;            /* transaction pooling for this user/database */
 	struct server *idle;         /* most recently used first */
 	int num_idle;
 	int num_open;                /* all connections of this key, any state */
@@ -59,7 +60,14 @@ void pool_cancel_wait(pool_waiter *wt);
 pool_waiter *pool_next_ready(struct worker *w);
 /* Open connections allowed per entry: default_pool_size in transaction
  * pooling, 0 (no limit) in session pooling. */
-int pool_limit(void);
+int pool_limit(const pool_entry *pe);
+/* Compile user_pool_mode_list and database_pool_mode_list; false with a
+ * message in err. */
+bool pool_modes_init(char *err, size_t errlen);
+void pool_modes_free(void);
+/* Is this user's / database's pooling by transaction?  The user's entry
+ * wins over the database's, which wins over pool_mode (as PgBouncer). */
+bool pool_transaction_mode(const char *user, const char *database);
 /* Give a connection back after its reset; closes it instead if the cache is
  * full, disabled, or it outlived connection_life_time. */
 void pool_put(struct server *srv);

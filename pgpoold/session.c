@@ -177,7 +177,6 @@ void session_accept(worker *w, int fd, const struct sockaddr *addr, socklen_t ad
 	s->primary = -1;
 	s->lb_node = -1;
 	s->tx_status = 'I';
-	s->tx_pooling = strcmp(g.cfg->pool_mode, "transaction") == 0;
 	s->idle_limit = g.cfg->client_idle_limit;
 	s->log_statement = g.cfg->log_statement;
 	s->slot = status_session_acquire(g.status);
@@ -866,6 +865,7 @@ static void startup_message(session *s, const uint8_t *pkt, size_t len)
 		return;
 	}
 	char msg[300];
+	s->tx_pooling = pool_transaction_mode(s->sp.user, s->sp.database);
 	if (!limits_enter(s->sp.database, s->sp.user, msg, sizeof(msg))) {
 		log_warning("%s; refusing %s", msg, s->addr_str);
 		session_close(s, "53300", msg);

@@ -281,3 +281,31 @@ t_routing_lb_weights() {
     rt_lb_run rtlb11 1 1 2000 0.04
     rt_lb_run rtlb13 1 3 2000 0.04
 }
+
+# Ports that N new sessions' plain SELECT ran on, sorted and counted.
+rt_ports_of() {   # PORT DB APPNAME N
+    local i
+    for i in $(seq 1 "$4"); do
+        PGAPPNAME=$3 px_psql "$1" -d "$2" -qAt -c "SELECT inet_server_port()"
+    done | sort | uniq -c | awk '{ print $2 "x" $1 }' | tr '\n' ' ' | sed 's/ $//'
+}
+
+it_test routing_redirect_preference_lists 120
+t_routing_redirect_preference_lists() {
+    needs_pgpoold
+    local port out
+    asql "SELECT 1 FROM pg_database WHERE datname = 'lbdb'" | grep -q 1 \
+        || asql "CREATE DATABASE lbdb OWNER app" >/dev/null
+    wait_standby_replayed 60 || fail "standby did not replay lbdb"
+    rt_start rtpref 1 1 'database_redirect_preference_list="lbdb:standby,app.*:primary"' \
+        'app_name_redirect_preference_list="to_primary:primary,to_node1:1"'
+    port=$PX_PORT
+    # (each list is anchored and case-insensitive; the application name wins)
+    assert_eq "${STANDBY_PORT}x8" "$(rt_ports_of "$port" lbdb psql 8)" "lbdb:standby: every session reads on the standby"
+    assert_eq "${PRIMARY_PORT}x8" "$(rt_ports_of "$port" appdb psql 8)" "app.*:primary: appdb reads on the primary"
+    assert_eq "${PRIMARY_PORT}x4" "$(rt_ports_of "$port" lbdb TO_Primary 4)" "application_name to_primary wins over lbdb:standby"
+    assert_eq "${STANDBY_PORT}x4" "$(rt_ports_of "$port" appdb to_node1 4)" "application_name to_node1 sends appdb's reads to node 1"
+    px_init rtprefbad 'database_redirect_preference_list="lbdb:nowhere"'
+    out=$("$PGPOOLD" -t -f "$PX_CONF" 2>&1) && fail "pgpoold -t accepted lbdb:nowhere"
+    assert_contains "$out" 'database_redirect_preference_list: "nowhere" is not primary, standby or a node id' "the bad entry is named"
+}

@@ -128,3 +128,41 @@ t_txpool_many_logins_few_backends() {
     [ "$max" -le 2 ] || fail "$max backends for 300 logins with default_pool_size = 2"
     px_assert_alive txlogin
 }
+
+# Backend pids of two clients of USER on DB that run at the same time.
+two_at_once_pids() {   # PORT USER DB
+    local a b
+    px_psql "$1" -U "$2" -d "$3" -qAt -c "SELECT pg_backend_pid() FROM pg_sleep(1)" > "$WORK/out/two.a" 2>&1 &
+    a=$!
+    px_psql "$1" -U "$2" -d "$3" -qAt -c "SELECT pg_backend_pid() FROM pg_sleep(1)" > "$WORK/out/two.b" 2>&1 &
+    b=$!
+    bg_wait "$a" 30 && bg_wait "$b" 30 || fail "$2@$3: $(cat "$WORK/out/two.a" "$WORK/out/two.b")"
+    echo "$(cat "$WORK/out/two.a") $(cat "$WORK/out/two.b")"
+}
+
+it_test txpool_mode_per_database_and_user 120
+t_txpool_mode_per_database_and_user() {
+    needs_pgpoold
+    local port pids out
+    txdb_ready
+    px_start txmode pool_mode='"session"' database_pool_mode_list='"txdb:transaction"' \
+        user_pool_mode_list='"app2:session"' default_pool_size=1
+    port=$PX_PORT
+    # txdb is pooled by transaction (one backend): the two share it in turn
+    pids=$(two_at_once_pids "$port" app txdb)
+    note "app@txdb (transaction): $pids"
+    assert_match "$pids" '^([0-9]+) \1$' "two clients of txdb share its one backend"
+    # other databases keep pool_mode = session: a backend each
+    pids=$(two_at_once_pids "$port" app appdb)
+    note "app@appdb (session): $pids"
+    assert_match "$pids" '^[0-9]+ [0-9]+$' "two clients of appdb"
+    assert_not_contains "$(printf '%s' "$pids" | awk '$1 == $2 { print "same" }')" same "appdb clients have a backend each"
+    # the user's mode wins over the database's
+    pids=$(two_at_once_pids "$port" app2 txdb)
+    note "app2@txdb (user says session): $pids"
+    assert_not_contains "$(printf '%s' "$pids" | awk '$1 == $2 { print "same" }')" same "app2's clients of txdb have a backend each"
+    # a bad mode is a configuration error
+    px_init txbad database_pool_mode_list='"txdb:statement"'
+    out=$("$PGPOOLD" -t -f "$PX_CONF" 2>&1) && fail "pgpoold -t accepted database_pool_mode_list txdb:statement"
+    assert_contains "$out" 'database_pool_mode_list: "statement" is not session or transaction' "pgpoold -t names the bad entry"
+}
