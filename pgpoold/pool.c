@@ -326,8 +326,11 @@ void pool_put(server *srv)
 	srv->client = NULL;
 	srv->state = SRV_IDLE;
 	srv->state_since_ms = now_ms();
-	iobuf_free(&srv->in);        /* idle connections hold no buffers */
-	buf_free(&srv->out);
+	/* the buffers stay for the next taker (transaction pooling returns a
+	 * connection after every transaction); pool_maintain frees them when
+	 * the connection has been idle a while */
+	iobuf_clear(&srv->in);
+	buf_reset(&srv->out);
 	srv->out_sent = 0;
 	if (!g.cfg->connection_cache || !pe->cacheable || expired(srv, srv->state_since_ms) ||
 	    atomic_load(&g.shutdown) == SHUTDOWN_FAST) {
@@ -385,12 +388,28 @@ static bool pick_expired(const pool_entry *pe, const server *srv, const void *ar
 	return expired(srv, *(const uint64_t *) arg);
 }
 
+/* Idle connections unused for this long give their buffers back. */
+#define IDLE_BUFFERS_MS 1000
+
+static void trim_idle_buffers(uint64_t now)
+{
+	pthread_mutex_lock(&pool_lock);
+	for (int b = 0; b < POOL_BUCKETS; b++)
+		for (pool_entry *pe = buckets[b]; pe; pe = pe->next)
+			for (server *srv = pe->idle; srv; srv = srv->next)
+				if ((srv->in.data || srv->out.data) && now - srv->state_since_ms >= IDLE_BUFFERS_MS) {
+					iobuf_free(&srv->in);
+					buf_free(&srv->out);
+				}
+	pthread_mutex_unlock(&pool_lock);
+}
+
 void pool_maintain(void)
 {
-	if (g.cfg->connection_life_time <= 0)
-		return;
 	uint64_t now = now_ms();
-	drop_idle_where(pick_expired, &now);
+	trim_idle_buffers(now);
+	if (g.cfg->connection_life_time > 0)
+		drop_idle_where(pick_expired, &now);
 }
 
 static bool pick_database(const pool_entry *pe, const server *srv, const void *arg)

@@ -20,6 +20,7 @@ typedef struct pool_waiter {
 	struct session *session;
 	struct worker *w;             /* the session's worker, woken by eventfd */
 	struct pool_entry *pe;        /* the entry waited on while queued or woken */
+	struct pool_entry *pe_cached; /* the session's entry for this node (owner only) */
 	int node_id;
 	bool queued;                  /* in pe's wait list */
 	bool woken;                   /* in w's ready list */
@@ -71,7 +72,8 @@ bool pool_transaction_mode(const char *user, const char *database);
 /* Give a connection back after its reset; closes it instead if the cache is
  * full, disabled, or it outlived connection_life_time. */
 void pool_put(struct server *srv);
-/* Close idle connections older than connection_life_time (main thread, 1/s). */
+/* Close idle connections older than connection_life_time and free the
+ * buffers of those idle for a second (main thread, 1/s). */
 void pool_maintain(void);
 /* Close every idle connection of one node's database, or all databases when
  * database is NULL (before CREATE/DROP/ALTER DATABASE, which other sessions block). */

@@ -593,8 +593,10 @@ typedef enum open_result { OPEN_FAILED, OPEN_STARTED, OPEN_WAITING } open_result
 static open_result open_server(session *s, int node_id)
 {
 	worker *w = s->ev.w;
-	pool_entry *pe = pool_entry_for(node_id, &s->sp);
-	if (!pe)
+	/* entries live until shutdown: look the key up once per session and
+	 * node, not once per transaction */
+	pool_entry *pe = s->waits[node_id].pe_cached;
+	if (!pe && (pe = s->waits[node_id].pe_cached = pool_entry_for(node_id, &s->sp)) == NULL)
 		return OPEN_FAILED;
 	server *srv = NULL;
 	switch (pool_get(pe, &s->waits[node_id], s->need_fresh_server, &srv)) {
