@@ -467,6 +467,7 @@ static const char *string_node(const PgQuery__Node *n)
 
 static void note_func_call(walker *w, const PgQuery__FuncCall *fc)
 {
+	w->b->cls.flags |= SF_CALLS_FUNCTION;
 	const char *parts[3] = { NULL, NULL, NULL };
 	size_t np = fc->n_funcname;
 	if (np == 0 || np > 3)

@@ -80,6 +80,7 @@ typedef enum stmt_dest {
 #define SF_PATTERN_PRIMARY      (1u << 24)  /* per call: the text matches
                                                primary_routing_query_pattern_list */
 #define SF_UNCACHED             (1u << 25)  /* per call: this result was not kept in the cache */
+#define SF_CALLS_FUNCTION       (1u << 26)  /* calls any function (it may change session state) */
 
 /* Reads that must still go to the primary without counting as writes:
  * Pgpool sends system-catalog reads and pattern matches to the primary but

@@ -360,6 +360,8 @@ static bool route_parse(session *s, const uint8_t *msg, size_t len)
 	}
 	route_info ri;
 	route_analyze(s, query, strlen(query), &ri);
+	if (name[0])
+		s->session_dirty = true;   /* a named prepared statement outlives the transaction */
 	if (ri.flags & RF_DB_DDL)
 		pool_drop_idle(NULL);
 	pstmt *st = stmt_add(&s->stmts, name, msg, len, (int) ri.cls, ri.flags);
@@ -649,6 +651,7 @@ static bool route_message(session *s, char type, const uint8_t *msg, size_t len)
 	case 'H': return route_flush(s, msg, len);
 	case 'F':
 		note_write(s);
+		s->session_dirty = true;   /* a function call may change session state */
 		return queue_bytes(s, s->primary, msg, len) && await_reply(s, s->primary, EXP_QUERY, true);
 	case 'd':
 	case 'c':

@@ -185,6 +185,27 @@ void route_sqlprep_free(session *s)
 	s->num_sqlprep = 0;
 }
 
+/* Could the statement leave state in the backend session beyond its own
+ * transaction (SET, PREPARE, LISTEN, temp objects, cursors, DO, CALL, or
+ * any function call: set_config, advisory locks, currval...)?  A session
+ * that never ran such a statement skips reset_query_list when it leaves:
+ * there is nothing for DISCARD ALL to undo, and connecting clients (pgbench
+ * -C, short-lived web requests) get their backend without that round trip.
+ * Conservative: only plain SELECT/INSERT/UPDATE/DELETE without function
+ * calls, and transaction control, leave a session clean. */
+static void note_session_state(session *s, const stmt_class *c)
+{
+	const uint32_t marks = SF_CALLS_FUNCTION | SF_TEMP_TABLE_CREATE | SF_LISTEN | SF_CURSOR |
+		SF_PARSE_ERROR | SF_TOO_COMPLEX | SF_TWO_PHASE | SF_SELECT_INTO | SF_DISCARD_TEMP |
+		SF_TEMP_SCHEMA | SF_MULTI_STATEMENT;
+	bool plain = c->stat == STAT_SELECT || c->stat == STAT_INSERT || c->stat == STAT_UPDATE ||
+		c->stat == STAT_DELETE;
+	if (s->session_dirty || (c->flags & SF_EMPTY))
+		return;
+	if ((!plain && c->dest != CLASS_TX) || (c->flags & marks) || c->ps != PS_NONE)
+		s->session_dirty = true;
+}
+
 void route_analyze(session *s, const char *sql, size_t len, route_info *out)
 {
 	memset(out, 0, sizeof(*out));
@@ -195,6 +216,7 @@ void route_analyze(session *s, const char *sql, size_t len, route_info *out)
 		return;
 	}
 	out->flags = stat_flags(c->stat);
+	note_session_state(s, c);
 	if (c->flags & SF_DATABASE_DDL)
 		out->flags |= RF_DB_DDL;
 	if (c->ps == PS_DEALLOCATE_ALL)

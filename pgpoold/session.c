@@ -271,7 +271,9 @@ static void release_one(session *s, server *srv, bool clean)
 	w->orphans = srv;
 	const char *queries[32];
 	int n = 0;
-	for (int i = 0; i < g.num_reset_queries && n < 32; i++) {
+	/* a session that changed nothing but table rows leaves nothing to reset */
+	bool clean_session = !s->session_dirty && srv->tx_status == 'I';
+	for (int i = 0; i < g.num_reset_queries && n < 32 && !clean_session; i++) {
 		/* ABORT only inside a transaction, as Pgpool-II */
 		if (srv->tx_status == 'I' && strcasecmp(g.reset_queries[i], "ABORT") == 0)
 			continue;

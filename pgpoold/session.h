@@ -69,6 +69,7 @@ typedef struct session {
 	int lb_node;                  /* load-balance node */
 	int logins_pending;
 	bool tx_pooling;              /* pool_mode = transaction */
+	bool session_dirty;           /* ran something a reset must undo (route.c) */
 	bool acquiring;               /* transaction pooling: waiting for backends */
 
 	iobuf cin;                    /* client -> backends */

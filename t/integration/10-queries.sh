@@ -133,6 +133,40 @@ t_queries_startup_options() {
 }
 
 # Session state must not leak to the next client that gets the same backend.
+# The query the one pooled backend of app2 on appdb ran last.
+app2_last_query() {
+    asql "SELECT query FROM pg_stat_activity WHERE usename = 'app2' AND datname = 'appdb' AND backend_type = 'client backend'"
+}
+
+it_test queries_reset_only_when_needed 90
+t_queries_reset_only_when_needed() {
+    needs_pgpoold
+    local port out stmt
+    px_start rst max_pool=1 workers=1
+    port=$PX_PORT
+    # a session of plain reads and writes leaves nothing to reset: no
+    # DISCARD ALL round trip before the next client gets the backend
+    px_psql "$port" -U app2 -qAt -c "SELECT 1 AS clean_marker" >/dev/null
+    wait_until 5 '[ "$(app2_last_query)" = "SELECT 1 AS clean_marker" ]' \
+        || fail "after a clean session the backend ran [$(app2_last_query)]"
+    # anything that may leave session state behind is reset
+    for stmt in "SET work_mem = '7MB'" "SELECT set_config('work_mem', '7MB', false)" \
+            "SELECT pg_advisory_lock(4242)" "SELECT 1 AS clean_marker"; do
+        px_psql "$port" -U app2 -qAt -c "SELECT 1 AS clean_marker" -c "$stmt" >/dev/null
+        if [ "$stmt" = "SELECT 1 AS clean_marker" ]; then
+            wait_until 5 '[ "$(app2_last_query)" = "SELECT 1 AS clean_marker" ]' \
+                || fail "after a clean session the backend ran [$(app2_last_query)]"
+            continue
+        fi
+        wait_until 5 '[ "$(app2_last_query)" = "DISCARD ALL" ]' \
+            || fail "after [$stmt] the backend was not reset: it last ran [$(app2_last_query)]"
+        out=$(px_psql "$port" -U app2 -qAt -c "SHOW work_mem" \
+            -c "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'")
+        assert_eq "4MB
+0" "$out" "after [$stmt]: work_mem is the default, no advisory lock is held"
+    done
+}
+
 it_test queries_session_reset
 t_queries_session_reset() {
     needs_pgpoold

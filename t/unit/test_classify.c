@@ -277,6 +277,31 @@ END_TEST
 
 /* ---------------------------------------------------------------- details */
 
+/* SF_CALLS_FUNCTION: what lets a session skip its reset is its absence. */
+START_TEST(calls_function_flag)
+{
+	static const char *const without[] = {
+		"SELECT abalance FROM pgbench_accounts WHERE aid = 1",
+		"UPDATE t SET a = a + 1 WHERE b = 2",
+		"INSERT INTO t VALUES (1, 'x')",
+		"BEGIN",
+	};
+	static const char *const with[] = {
+		"SELECT count(*) FROM t",
+		"SELECT set_config('work_mem', '1MB', false)",
+		"SELECT pg_advisory_lock(1)",
+		"CALL p(1)",
+		"INSERT INTO t VALUES (lower('X'))",
+	};
+	classifier *c = new_classifier(NULL, NULL, NULL);
+	for (size_t i = 0; i < sizeof(without) / sizeof(*without); i++)
+		ck_assert_msg(!(cls_of(c, without[i])->flags & SF_CALLS_FUNCTION), "%s: flagged", without[i]);
+	for (size_t i = 0; i < sizeof(with) / sizeof(*with); i++)
+		ck_assert_msg(cls_of(c, with[i])->flags & SF_CALLS_FUNCTION, "%s: not flagged", with[i]);
+	classifier_free(c);
+}
+END_TEST
+
 START_TEST(class_names_and_masks)
 {
 	classifier *c = new_classifier(NULL, NULL, NULL);
@@ -783,6 +808,7 @@ Suite *classify_suite(void)
 	TCase *tc = tcase_create("statements");
 	tcase_add_loop_test(tc, classify_table, 0, (int) (sizeof(rows) / sizeof(rows[0])));
 	tcase_add_test(tc, class_names_and_masks);
+	tcase_add_test(tc, calls_function_flag);
 	tcase_add_test(tc, relations_capped);
 	tcase_add_test(tc, pool_show_commands);
 	tcase_add_test(tc, pgpool_commands);
