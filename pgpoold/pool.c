@@ -154,90 +154,68 @@ int pool_limit(const pool_entry *pe)
 	return pe->transaction ? g.cfg->default_pool_size : 0;
 }
 
-/* (pool lock held) Move the first waiter of pe to its worker's ready list
- * and wake that worker: a connection was returned or a slot freed. */
-static void wake_one(pool_entry *pe)
-{
-	pool_waiter *wt = pe->wait_head;
-	if (!wt)
-		return;
-	pe->wait_head = wt->next;
-	if (pe->wait_head)
-		pe->wait_head->prev = NULL;
-	else
-		pe->wait_tail = NULL;
-	wt->queued = false;
-	worker *w = wt->w;
-	wt->next = NULL;
-	wt->prev = w->ready_tail;
-	if (w->ready_tail)
-		w->ready_tail->next = wt;
-	else
-		w->ready_head = wt;
-	w->ready_tail = wt;
-	wt->woken = true;
-	uint64_t one = 1;
-	ssize_t n = write(w->wake.fd, &one, sizeof(one));
-	(void) n;
-}
+/* ---------------------------------------------------------------- waiters
+ * Everything here runs under the pool lock. */
 
-/* (pool lock held) Queue wt on pe; at the head when it was woken before
- * and lost the race for the connection (it keeps its turn). */
-static void enqueue(pool_entry *pe, pool_waiter *wt, bool front)
+static void wl_push(waiter_list *l, pool_waiter *wt, bool front)
 {
-	wt->pe = pe;
-	wt->queued = true;
 	if (front) {
 		wt->prev = NULL;
-		wt->next = pe->wait_head;
-		if (pe->wait_head)
-			pe->wait_head->prev = wt;
+		wt->next = l->head;
+		if (l->head)
+			l->head->prev = wt;
 		else
-			pe->wait_tail = wt;
-		pe->wait_head = wt;
+			l->tail = wt;
+		l->head = wt;
 	} else {
 		wt->next = NULL;
-		wt->prev = pe->wait_tail;
-		if (pe->wait_tail)
-			pe->wait_tail->next = wt;
+		wt->prev = l->tail;
+		if (l->tail)
+			l->tail->next = wt;
 		else
-			pe->wait_head = wt;
-		pe->wait_tail = wt;
+			l->head = wt;
+		l->tail = wt;
 	}
 }
 
-static void unlink_ready(pool_waiter *wt)
+static void wl_unlink(waiter_list *l, pool_waiter *wt)
 {
-	worker *w = wt->w;
 	if (wt->prev)
 		wt->prev->next = wt->next;
 	else
-		w->ready_head = wt->next;
+		l->head = wt->next;
 	if (wt->next)
 		wt->next->prev = wt->prev;
 	else
-		w->ready_tail = wt->prev;
+		l->tail = wt->prev;
 	wt->next = wt->prev = NULL;
-	wt->woken = false;
+}
+
+/* Move the first waiter of pe to its worker's ready list and wake that
+ * worker: a connection was returned or a slot freed. */
+static void wake_one(pool_entry *pe)
+{
+	pool_waiter *wt = pe->waiting.head;
+	if (!wt)
+		return;
+	wl_unlink(&pe->waiting, wt);
+	wt->queued = false;
+	wl_push(&wt->w->ready, wt, false);
+	wt->woken = true;
+	uint64_t one = 1;
+	ssize_t n = write(wt->w->wake.fd, &one, sizeof(one));
+	(void) n;
 }
 
 void pool_cancel_wait(pool_waiter *wt)
 {
 	pthread_mutex_lock(&pool_lock);
 	if (wt->queued) {
-		pool_entry *pe = wt->pe;
-		if (wt->prev)
-			wt->prev->next = wt->next;
-		else
-			pe->wait_head = wt->next;
-		if (wt->next)
-			wt->next->prev = wt->prev;
-		else
-			pe->wait_tail = wt->prev;
-		wt->next = wt->prev = NULL;
+		wl_unlink(&wt->pe->waiting, wt);
 		wt->queued = false;
 	} else if (wt->woken) {
-		unlink_ready(wt);
+		wl_unlink(&wt->w->ready, wt);
+		wt->woken = false;
 		wake_one(wt->pe);   /* its turn goes to the next */
 	}
 	wt->pe = NULL;
@@ -247,40 +225,13 @@ void pool_cancel_wait(pool_waiter *wt)
 pool_waiter *pool_next_ready(worker *w)
 {
 	pthread_mutex_lock(&pool_lock);
-	pool_waiter *wt = w->ready_head;
-	if (wt)
-		unlink_ready(wt);
+	pool_waiter *wt = w->ready.head;
+	if (wt) {
+		wl_unlink(&w->ready, wt);
+		wt->woken = false;
+	}
 	pthread_mutex_unlock(&pool_lock);
 	return wt;
-}
-
-pool_get_result pool_get(pool_entry *pe, pool_waiter *wt, bool fresh, server **out)
-{
-	bool was_woken = wt->pe == pe;
-	for (;;) {
-		server *srv = fresh ? NULL : pool_take(pe);
-		if (srv) {
-			wt->pe = NULL;
-			*out = srv;
-			return POOL_GOT;
-		}
-		int limit = pool_limit(pe);
-		pthread_mutex_lock(&pool_lock);
-		if (!fresh && pe->idle) {
-			/* returned between pool_take and now */
-			pthread_mutex_unlock(&pool_lock);
-			continue;
-		}
-		if (limit <= 0 || pe->num_open < limit) {
-			pe->num_open++;
-			pthread_mutex_unlock(&pool_lock);
-			wt->pe = NULL;
-			return POOL_CONNECT;
-		}
-		enqueue(pe, wt, was_woken);
-		pthread_mutex_unlock(&pool_lock);
-		return POOL_WAIT;
-	}
 }
 
 /* A cached connection is usable if the backend has not closed it or sent
@@ -298,22 +249,57 @@ static bool expired(const server *srv, uint64_t now)
 	return life > 0 && now - srv->created_ms >= (uint64_t) life * 1000u;
 }
 
-server *pool_take(pool_entry *pe)
+/* The first idle connection, unlinked (lock held), or NULL. */
+static server *take_idle(pool_entry *pe)
 {
+	server *srv = pe->idle;
+	if (srv)
+		unlink_idle(pe, srv);
+	return srv;
+}
+
+/* Is a connection just taken from the cache usable?  Else it is closed. */
+static bool usable(pool_entry *pe, server *srv, uint64_t now)
+{
+	if (looks_alive(srv) && !expired(srv, now))
+		return true;
+	log_debug("discarding cached connection to node %d: %s", pe->node_id,
+		expired(srv, now) ? "connection_life_time reached" : "closed by backend");
+	server_close(srv);
+	return false;
+}
+
+/* One lock per attempt: take an idle connection, else reserve room for a
+ * new one, else queue.  This is the hot path of transaction pooling. */
+pool_get_result pool_get(pool_entry *pe, pool_waiter *wt, bool fresh, server **out)
+{
+	bool was_woken = wt->pe == pe;
+	int limit = pool_limit(pe);
 	uint64_t now = now_ms();
 	for (;;) {
 		pthread_mutex_lock(&pool_lock);
-		server *srv = pe->idle;
-		if (srv)
-			unlink_idle(pe, srv);
+		server *srv = fresh ? NULL : take_idle(pe);
+		pool_get_result r = POOL_GOT;
+		if (!srv && (limit <= 0 || pe->num_open < limit)) {
+			pe->num_open++;
+			r = POOL_CONNECT;
+		} else if (!srv) {
+			/* a woken waiter that lost the race keeps its turn */
+			wt->pe = pe;
+			wt->queued = true;
+			wl_push(&pe->waiting, wt, was_woken);
+			r = POOL_WAIT;
+		}
 		pthread_mutex_unlock(&pool_lock);
-		if (!srv)
-			return NULL;
-		if (looks_alive(srv) && !expired(srv, now))
-			return srv;
-		log_debug("discarding cached connection to node %d: %s", pe->node_id,
-			expired(srv, now) ? "connection_life_time reached" : "closed by backend");
-		server_close(srv);
+		if (r == POOL_WAIT)
+			return r;
+		wt->pe = NULL;
+		if (r == POOL_CONNECT)
+			return r;
+		if (usable(pe, srv, now)) {
+			*out = srv;
+			return r;
+		}
 	}
 }
 

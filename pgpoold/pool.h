@@ -22,9 +22,14 @@ typedef struct pool_waiter {
 	struct pool_entry *pe;        /* the entry waited on while queued or woken */
 	struct pool_entry *pe_cached; /* the session's entry for this node (owner only) */
 	int node_id;
-	bool queued;                  /* in pe's wait list */
-	bool woken;                   /* in w's ready list */
+	bool queued;                  /* in pe->waiting */
+	bool woken;                   /* in w->ready */
 } pool_waiter;
+
+/* A FIFO of waiters (pool lock held for every change). */
+typedef struct waiter_list {
+	pool_waiter *head, *tail;
+} waiter_list;
 
 typedef struct pool_entry {
 	char *key;                   /* NUL-separated fields */
@@ -36,7 +41,7 @@ typedef struct pool_entry {
 	struct server *idle;         /* most recently used first */
 	int num_idle;
 	int num_open;                /* all connections of this key, any state */
-	pool_waiter *wait_head, *wait_tail;
+	waiter_list waiting;         /* sessions waiting for a connection (FIFO) */
 	struct pool_entry *next;
 } pool_entry;
 
@@ -44,9 +49,6 @@ int pool_init(void);
 /* The entry for a client's startup parameters on node (created if new);
  * NULL on allocation failure.  Entries live until pool_shutdown(). */
 pool_entry *pool_entry_for(int node_id, const startup_packet *sp);
-/* An idle connection that still looks alive, or NULL.  The caller owns it. */
-struct server *pool_take(pool_entry *pe);
-
 typedef enum pool_get_result { POOL_GOT, POOL_CONNECT, POOL_WAIT } pool_get_result;
 /* A connection for a session: POOL_GOT with *out set (from the cache);
  * POOL_CONNECT: none idle, room for a new one, which is counted now (call

@@ -4,6 +4,7 @@
 #define PGPOOLD_WORKER_H
 
 #include "pgpoold.h"
+#include "pool.h"
 
 #include <pthread.h>
 
@@ -31,7 +32,7 @@ typedef struct worker {
 	void *route_ctx;              /* this thread's statement classifier (route.h) */
 	uint64_t nodes_gen;           /* status segment generation last acted on */
 	/* sessions whose pool wait is over (pool.c, under its lock) */
-	struct pool_waiter *ready_head, *ready_tail;
+	waiter_list ready;
 } worker;
 
 /* Create sockets and threads; returns 0 or -1 (logged). */

@@ -9,7 +9,8 @@
  *      startup_parse (libshared/proto.c).  A CancelRequest or a refused
  *      packet ends the input.
  *   2. Authentication: the real pgpoold/client_auth.c, linked here with
- *      small stubs for the session's socket (session_send) and TLS
+ *      link-time stand-ins for the session's socket (session_send checks
+ *      and drops what would be sent) and TLS
  *      (tls_server_end_point returns 32 bytes of 0x42, tls_peer_cn the
  *      mode's CN), against a fixed pool_passwd (TEXT, plain, md5, SCRAM
  *      verifier, AES with the key, a mapped entry; any other user is
@@ -59,7 +60,9 @@
 #define MAX_MESSAGE_SIZE (1024 * 1024)
 #define AUTH_MSG_LIMIT 65536
 
-/* ---------------------------------------------------------------- stubs */
+/* ------------------------------------------- link-time stand-ins
+ * The fuzzer has no sockets and no TLS session: these replace the symbols
+ * client_auth.c calls for them, deterministically. */
 
 pgpoold_state g;   /* declared by pgpoold.h; unused by the code linked here */
 
