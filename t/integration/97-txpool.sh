@@ -12,22 +12,20 @@ txdb_ready() {
         || fail "could not create tx_t"
 }
 
-# Highest number of client backends of txdb seen while PID runs (sampled).
-max_backends_while() {   # PID
-    local max=0 n
-    while kill -0 "$1" 2>/dev/null; do
+# pgbench_tx PORT OUT ARGS... : pgbench on txdb, output in OUT; while it
+# runs, the client backends of txdb are sampled: the most seen in MAX_BACKENDS.
+pgbench_tx() {
+    local port=$1 out=$2 pid n
+    shift 2
+    timeout -k 5 120 "$PGBENCH" -n -h 127.0.0.1 -p "$port" -U app "$@" txdb > "$out" 2>&1 &
+    pid=$!
+    MAX_BACKENDS=0
+    while kill -0 "$pid" 2>/dev/null; do
         n=$(backend_count txdb app)
-        [ "$n" -gt "$max" ] && max=$n
+        [ "$n" -gt "$MAX_BACKENDS" ] && MAX_BACKENDS=$n
         sleep 0.2
     done
-    echo "$max"
-}
-
-# pgbench_tx PORT OUT ARGS... : pgbench on txdb in the background; its pid in PGB_PID
-pgbench_tx() {
-    local port=$1 out=$2; shift 2
-    timeout -k 5 120 "$PGBENCH" -n -h 127.0.0.1 -p "$port" -U app "$@" txdb > "$out" 2>&1 &
-    PGB_PID=$!
+    wait "$pid" || true   # (pgbench_tx_check judges the output)
 }
 
 pgbench_tx_check() {   # OUT EXPECTED_PROCESSED WHAT
@@ -55,8 +53,7 @@ t_txpool_clients_share_pool() {
     # 60 clients, 3 backends: every statement of every transaction must
     # still run, on one backend per transaction
     pgbench_tx "$port" "$WORK/out/tx_rw.out" -c 60 -j 2 -t 20 -f "$WORK/tx_rw.sql"
-    max=$(max_backends_while "$PGB_PID")
-    wait "$PGB_PID"
+    max=$MAX_BACKENDS
     note "60 clients in transaction pooling: at most $max backends of txdb seen (default_pool_size = 3)"
     pgbench_tx_check "$WORK/out/tx_rw.out" 1200 "60 clients x 20 read-write transactions"
     [ "$max" -le 3 ] || fail "$max backends for 60 clients with default_pool_size = 3"
@@ -77,8 +74,7 @@ t_txpool_prepared_and_extended() {
     for mode in extended prepared; do
         # prepared statements follow the client to whichever backend it gets
         pgbench_tx "$port" "$WORK/out/tx_$mode.out" -c 30 -j 2 -t 50 -M "$mode" -f "$WORK/tx_ro.sql"
-        max=$(max_backends_while "$PGB_PID")
-        wait "$PGB_PID"
+        max=$MAX_BACKENDS
         note "-M $mode, 30 clients: at most $max backends seen (default_pool_size = 2)"
         pgbench_tx_check "$WORK/out/tx_$mode.out" 1500 "-M $mode, 30 clients"
         [ "$max" -le 2 ] || fail "-M $mode: $max backends with default_pool_size = 2"
@@ -121,8 +117,7 @@ t_txpool_many_logins_few_backends() {
     # logins at once share 2 backends (a login borrows one for the server's
     # parameters, then gives it back)
     pgbench_tx "$port" "$WORK/out/tx_login.out" -c 300 -j 2 -t 2 -f "$WORK/tx_one.sql"
-    max=$(max_backends_while "$PGB_PID")
-    wait "$PGB_PID"
+    max=$MAX_BACKENDS
     note "300 clients logging in at once: at most $max backends seen (default_pool_size = 2)"
     pgbench_tx_check "$WORK/out/tx_login.out" 600 "300 clients"
     [ "$max" -le 2 ] || fail "$max backends for 300 logins with default_pool_size = 2"
