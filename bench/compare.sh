@@ -77,6 +77,8 @@ SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$SCRIPT_DIR/.." && pwd)
 # shellcheck source=../scripts/lib/pgcluster.sh
 . "$ROOT/scripts/lib/pgcluster.sh"
+# shellcheck source=lib.sh
+. "$SCRIPT_DIR/lib.sh"
 
 die() { echo "$PROG: error: $*" >&2; exit 1; }
 info() { echo "$PROG: $*" >&2; }
@@ -334,21 +336,14 @@ maxk=$CLIENTS_K; [ "$MODE" = idle ] && maxk=$IDLE_CLIENTS
 start_pgpoold() {   # NAME PORT MODE LB(0|1)
     local name=$1 port=$2 mode=$3 lb=$4 d=$BENCH_DIR/px-$1 pid backends
     mkdir -p "$d"
-    printf '%s\n' 'local all all trust' 'host all all 127.0.0.1/32 trust' > "$d/pool_hba.conf"
-    printf '%s:TEXT%s\npostgres:TEXT%s\n' "$BENCH_USER" "$BENCH_PASSWORD" "$BENCH_PASSWORD" > "$d/pool_passwd"
-    chmod 600 "$d/pool_passwd"
+    bench_px_files "$d" "$BENCH_PASSWORD" "$BENCH_USER" postgres
     backends="  { hostname = \"$PG_HOST\"; port = $PG_PORT; weight = 1.0; application_name = \"node0\"; }"
     if [ "$lb" = 1 ]; then
         backends="$backends,
   { hostname = \"$RP_HOST\"; port = $RP_PORT; weight = 1.0; application_name = \"node1\"; }"
     fi
     pgc_can_bind "$port" || die "port $port (pgpoold $name) is taken"
-    cat > "$d/pgpoold.conf" <<EOF
-# written by bench/compare.sh
-listen_addresses = "127.0.0.1";
-port = $port;
-unix_socket_directories = "";
-pcp_port = $((port + 100));
+    { echo "# written by bench/compare.sh"; bench_px_conf "$d" "$port"; cat <<EOF
 workers = $PGPOOLD_WORKERS;
 max_clients = $((maxk + 200));
 max_pool = $MAX_POOL;
@@ -356,11 +351,6 @@ pool_mode = "$mode";
 connection_life_time = $CONN_LIFE;
 client_idle_limit = 0;
 reset_query_list = "ABORT; DISCARD ALL";
-enable_pool_hba = true;
-pool_hba_file = "pool_hba.conf";
-pool_passwd = "pool_passwd";
-logdir = "$d";
-log_min_messages = "warning";
 log_connections = false;
 load_balance_mode = $([ "$lb" = 1 ] && echo true || echo false);
 sr_check_period = $([ "$lb" = 1 ] && echo 5 || echo 0);
@@ -371,6 +361,7 @@ backends = (
 $backends
 );
 EOF
+    } > "$d/pgpoold.conf"
     "$PGPOOLD" -t -f "$d/pgpoold.conf" > "$d/check.log" 2>&1 || { cat "$d/check.log" >&2; die "pgpoold -t rejected $d/pgpoold.conf"; }
     "$PGPOOLD" -n -D -f "$d/pgpoold.conf" > "$d/pgpoold.log" 2>&1 < /dev/null &
     pid=$!

@@ -30,6 +30,8 @@ set -uo pipefail
 PROG=$(basename "$0")
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$SCRIPT_DIR/.." && pwd)
+# shellcheck source=lib.sh
+. "$SCRIPT_DIR/lib.sh"
 die() { echo "$PROG: error: $*" >&2; exit 1; }
 case "${1:-}" in -h|--help) sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;; esac
 
@@ -61,26 +63,17 @@ summary=()
 for c in "${CASES[@]}"; do
     mode=${c%%:*} proto=${c#*:}
     d=$OUT_DIR/$mode-$proto; rm -rf "$d"; mkdir -p "$d"
-    printf '%s\n' 'host all all 127.0.0.1/32 trust' > "$d/pool_hba.conf"
-    printf '%s:TEXT%s\n' "$BENCH_USER" "$PGPASSWORD" > "$d/pool_passwd"; chmod 600 "$d/pool_passwd"
-    cat > "$d/pgpoold.conf" <<EOF
-listen_addresses = "127.0.0.1";
-port = $PORT;
-unix_socket_directories = "";
-pcp_port = $((PORT + 100));
+    bench_px_files "$d" "$PGPASSWORD" "$BENCH_USER"
+    { bench_px_conf "$d" "$PORT"; cat <<EOF
 workers = 2;
 max_pool = $((CLIENTS + 4));
 pool_mode = "$mode";
-enable_pool_hba = true;
-pool_hba_file = "pool_hba.conf";
-pool_passwd = "pool_passwd";
-logdir = "$d";
-log_min_messages = "warning";
 load_balance_mode = false;
 sr_check_period = 0;
 health_check_period = 0;
 backends = ( { hostname = "$PG_HOST"; port = $PG_PORT; weight = 1.0; } );
 EOF
+    } > "$d/pgpoold.conf"
     valgrind --tool=callgrind --callgrind-out-file="$d/callgrind.out.%p" --separate-threads=no \
         "$PGPOOLD" -n -D -f "$d/pgpoold.conf" > "$d/valgrind.log" 2>&1 &
     VG_PID=$!

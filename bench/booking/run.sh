@@ -39,6 +39,8 @@ SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$SCRIPT_DIR/../.." && pwd)
 # shellcheck source=../../scripts/lib/pgcluster.sh
 . "$ROOT/scripts/lib/pgcluster.sh"
+# shellcheck source=../lib.sh
+. "$ROOT/bench/lib.sh"
 die() { echo "$PROG: error: $*" >&2; exit 2; }
 info() { echo "$PROG: $*" >&2; }
 case "${1:-}" in -h|--help) sed -n '2,37p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;; esac
@@ -127,26 +129,15 @@ log_min_messages = warning"
     for s in "${SERVICES[@]}"; do
         port=$((PGPOOLD_PORT + i)); d=$BK_DIR/px-$s; i=$((i + 1))
         mkdir -p "$d"
-        printf '%s\n' 'local all all trust' 'host all all 127.0.0.1/32 trust' > "$d/pool_hba.conf"
-        printf 'booking:TEXT%s\npostgres:TEXT%s\n' "$PW" "$PW" > "$d/pool_passwd"; chmod 600 "$d/pool_passwd"
+        bench_px_files "$d" "$PW" booking postgres
         pgc_can_bind "$port" || die "port $port (pgpoold $s) is taken"
-        cat > "$d/pgpool-$s.conf" <<EOF
-# written by bench/booking/run.sh: the $s service
-listen_addresses = "127.0.0.1";
-port = $port;
-unix_socket_directories = "";
-pcp_port = $((port + 100));
+        { echo "# written by bench/booking/run.sh: the $s service"; bench_px_conf "$d" "$port"; cat <<EOF
 workers = $PGPOOLD_WORKERS;
 max_clients = 500;
 pool_mode = "$POOL_MODE";
 max_pool = $MAX_POOL;
 connection_life_time = 0;
 reset_query_list = "ABORT; DISCARD ALL";
-enable_pool_hba = true;
-pool_hba_file = "pool_hba.conf";
-pool_passwd = "pool_passwd";
-logdir = "$d";
-log_min_messages = "warning";
 load_balance_mode = true;
 disable_load_balance_on_write = "transaction";
 causal_reads = $([ "$CAUSAL_READS" = on ] && echo true || echo false);
@@ -161,6 +152,7 @@ backends = (
   { hostname = "127.0.0.1"; port = $RP_PORT; weight = 1.0; application_name = "${s}_node1"; }
 );
 EOF
+        } > "$d/pgpool-$s.conf"
         "$PGPOOLD" -t -f "$d/pgpool-$s.conf" > "$d/check.log" 2>&1 || { cat "$d/check.log" >&2; die "pgpoold -t rejected $d/pgpool-$s.conf"; }
         "$PGPOOLD" -n -D -f "$d/pgpool-$s.conf" > "$d/pgpoold.log" 2>&1 < /dev/null &
         PX_PIDS+=($!)
