@@ -169,6 +169,18 @@ t_bad_input_connect_cycles() {
     assert_serving "$port"
 }
 
+# terminate_when_running MARKER PID WHAT [CONDITION] : once the query marked
+# /* MARKER */ runs (CONDITION: more SQL on pg_stat_activity), let it work
+# for a second, then terminate its backend; PID (the client) is killed and
+# the test fails if it never starts.
+terminate_when_running() {
+    local where="query LIKE '%$1%' AND pid <> pg_backend_pid()${4:+ AND $4}"
+    wait_until 15 "[ \"\$(asql \"SELECT count(*) FROM pg_stat_activity WHERE $where\")\" = 1 ]" \
+        || { kill -KILL "$2"; fail "$3 did not start"; }
+    sleep 1
+    asql "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE $where" >/dev/null
+}
+
 it_test bad_input_backend_killed 150
 t_bad_input_backend_killed() {
     needs_pgpoold
@@ -180,10 +192,7 @@ t_bad_input_backend_killed() {
     px_psql "$port" -v VERBOSITY=verbose -c "SELECT i, repeat('x', 500), pg_sleep(0.0005) FROM generate_series(1, 40000) i /* kill-mid-result */" \
         > /dev/null 2> "$WORK/kill1.err" &
     pid=$!
-    wait_until 15 '[ "$(asql "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '"'%kill-mid-result%'"' AND state = '"'active'"' AND pid <> pg_backend_pid()")" = 1 ]' \
-        || { kill -KILL "$pid"; fail "the long query did not start"; }
-    sleep 1
-    asql "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE '%kill-mid-result%' AND pid <> pg_backend_pid()" >/dev/null
+    terminate_when_running kill-mid-result "$pid" "the long query" "state = 'active'"
     bg_wait "$pid" 20 || rc=$?
     err=$(cat "$WORK/kill1.err"); note "mid-result client saw: $err"
     [ "$rc" != 124 ] || fail "client still waiting 20 s after its backend was terminated mid-result"
@@ -197,10 +206,7 @@ t_bad_input_backend_killed() {
     ( i=0; end=$((SECONDS + 5)); while [ "$SECONDS" -lt "$end" ]; do i=$((i + 1)); printf '%d\tline %d\n' "$i" "$i"; sleep 0.02; done ) \
         | px_psql "$port" -v VERBOSITY=verbose -c "COPY killcopy FROM STDIN /* kill-mid-copy */" > /dev/null 2> "$WORK/kill2.err" &
     pid=$!
-    wait_until 15 '[ "$(asql "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '"'%kill-mid-copy%'"' AND pid <> pg_backend_pid()")" = 1 ]' \
-        || { kill -KILL "$pid"; fail "COPY did not start"; }
-    sleep 1
-    asql "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE '%kill-mid-copy%' AND pid <> pg_backend_pid()" >/dev/null
+    terminate_when_running kill-mid-copy "$pid" "COPY"
     bg_wait "$pid" 30 || rc=$?
     err=$(cat "$WORK/kill2.err"); note "mid-COPY client saw: $err"
     [ "$rc" != 124 ] || fail "COPY client still waiting 30 s after its backend was terminated"
@@ -214,10 +220,7 @@ t_bad_input_backend_killed() {
     px_psql "$port" -c "COPY (SELECT i, repeat('y', 500), pg_sleep(0.0005) FROM generate_series(1, 40000) i) TO STDOUT /* kill-mid-copyout */" \
         > /dev/null 2> "$WORK/kill3.err" &
     pid=$!
-    wait_until 15 '[ "$(asql "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '"'%kill-mid-copyout%'"' AND pid <> pg_backend_pid()")" = 1 ]' \
-        || { kill -KILL "$pid"; fail "COPY TO did not start"; }
-    sleep 1
-    asql "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE '%kill-mid-copyout%' AND pid <> pg_backend_pid()" >/dev/null
+    terminate_when_running kill-mid-copyout "$pid" "COPY TO"
     bg_wait "$pid" 20 || rc=$?
     [ "$rc" != 124 ] && [ "$rc" != 0 ] || fail "COPY TO client: exit $rc after its backend was terminated"
     note "mid-COPY-TO client saw: $(cat "$WORK/kill3.err")"

@@ -603,13 +603,16 @@ COMMANDS = {
 }
 
 
-def main():
-    if len(sys.argv) < 4 or sys.argv[1] not in COMMANDS:
-        sys.stderr.write(__doc__)
-        for k, (_, a) in COMMANDS.items():
-            sys.stderr.write("  %s HOST PORT %s\n" % (k, a))
+def run_command(commands, doc, arg_prefix="HOST PORT ", min_args=4):
+    """Run sys.argv[1] of commands {name: (fn, usage)} with the remaining
+    arguments; usage on a bad call, one clear line on a closed connection,
+    a timeout or bad arguments (also used by secwire.py)."""
+    if len(sys.argv) < min_args or sys.argv[1] not in commands:
+        sys.stderr.write(doc)
+        for k, (_, a) in commands.items():
+            sys.stderr.write("  %s %s%s\n" % (k, arg_prefix, a))
         sys.exit(2)
-    fn, _ = COMMANDS[sys.argv[1]]
+    fn, _ = commands[sys.argv[1]]
     try:
         fn(*sys.argv[2:])
     except Closed:
@@ -621,4 +624,4 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    run_command(COMMANDS, __doc__)

@@ -515,22 +515,5 @@ COMMANDS = {
 }
 
 
-def main():
-    if len(sys.argv) < 2 or sys.argv[1] not in COMMANDS:
-        sys.stderr.write(__doc__)
-        for k, (_, a) in COMMANDS.items():
-            sys.stderr.write("  %s %s\n" % (k, a))
-        sys.exit(2)
-    fn, _ = COMMANDS[sys.argv[1]]
-    try:
-        fn(*sys.argv[2:])
-    except Closed:
-        die("connection closed by the server")
-    except socket.timeout:
-        die("timed out waiting for the server")
-    except TypeError as e:
-        die("bad arguments: %s" % e)
-
-
 if __name__ == "__main__":
-    main()
+    pgwire.run_command(COMMANDS, __doc__, arg_prefix="", min_args=2)
