@@ -616,6 +616,26 @@ wait_port() {   # PORT SECONDS PID-FILE WORD CONF
     return 1
 }
 
+# launch_daemon INSTANCE WORD PORT SECONDS PID-FILE LOG CONF COMMAND... :
+# start a daemon (pgpoold or pcpd) that detaches and writes PID-FILE, and
+# wait until it listens on PORT.
+launch_daemon() {
+    local i=$1 word=$2 port=$3 secs=$4 pidf=$5 log=$6 conf=$7
+    shift 7
+    require_free_port "$port" "$i $word"
+    rm -f "$pidf"
+    as_daemon touch "$log" 2>/dev/null
+    ( cd "$DATA_DIR" && run_daemon "$@" >>"$log" 2>&1 </dev/null ) \
+        || echo "  $word -f $conf exited with status $?"
+    if ! wait_port "$port" "$secs" "$pidf" "$word" "$conf"; then
+        echo "  $word on port $port did not come up; last lines of $log:"
+        tail -n 15 "$log" | sed 's/^/    /'
+        return 1
+    fi
+    STARTED_ANY=1
+    printf '  %-9s localhost:%s started (pid %s)\n' "$word" "$port" "$(bk_pid_from_file "$pidf" "$word" "$conf")"
+}
+
 start_pgpoold() {   # INSTANCE
     local i=$1 conf pidf port log pid
     conf=$(bk_conf "$i"); pidf=$(bk_pgpoold_pidfile "$i"); port=$(bk_get "$i" port)
@@ -630,19 +650,8 @@ start_pgpoold() {   # INSTANCE
         fi
         return 0
     fi
-    require_free_port "$port" "$i pgpoold"
-    rm -f "$pidf"
-    as_daemon touch "$log" 2>/dev/null
     # daemon mode: pgpoold detaches, writes $pidf and logs to $log
-    ( cd "$DATA_DIR" && run_daemon "$BK_PGPOOLD" -f "$conf" >>"$log" 2>&1 </dev/null ) \
-        || echo "  pgpoold -f $conf exited with status $?"
-    if ! wait_port "$port" 60 "$pidf" pgpoold "$conf"; then
-        echo "  pgpoold on port $port did not come up; last lines of $log:"
-        tail -n 15 "$log" | sed 's/^/    /'
-        return 1
-    fi
-    STARTED_ANY=1
-    echo "  pgpoold   localhost:$port started (pid $(bk_pid_from_file "$pidf" pgpoold "$conf"))"
+    launch_daemon "$i" pgpoold "$port" 60 "$pidf" "$log" "$conf" "$BK_PGPOOLD" -f "$conf"
 }
 
 start_pcpd() {   # INSTANCE
@@ -657,18 +666,7 @@ start_pcpd() {   # INSTANCE
         echo "  pcpd      localhost:$port already running (pid $pid)"
         return 0
     fi
-    require_free_port "$port" "$i pcpd"
-    rm -f "$pidf"
-    as_daemon touch "$log" 2>/dev/null
-    ( cd "$DATA_DIR" && run_daemon "$BK_PCPD" -f "$conf" -p "$pidf" >>"$log" 2>&1 </dev/null ) \
-        || echo "  pcpd -f $conf exited with status $?"
-    if ! wait_port "$port" 30 "$pidf" pcpd "$conf"; then
-        echo "  pcpd on port $port did not come up; last lines of $log:"
-        tail -n 15 "$log" | sed 's/^/    /'
-        return 1
-    fi
-    STARTED_ANY=1
-    echo "  pcpd      localhost:$port started (pid $(bk_pid_from_file "$pidf" pcpd "$conf"))"
+    launch_daemon "$i" pcpd "$port" 30 "$pidf" "$log" "$conf" "$BK_PCPD" -f "$conf" -p "$pidf"
 }
 
 # A node pgpoold holds as down although its PostgreSQL runs (a standby that
