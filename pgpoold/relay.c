@@ -1242,7 +1242,8 @@ void relay_backend_lost(session *s, int node, const char *why)
 void relay_nodes_changed(session *s)
 {
 	int primary = nodes_primary();
-	for (int n = 0; n < s->num_conns && s->state != SESS_CLOSED; n++) {
+	session_wait_node_down(s);
+	for (int n = 0; n < s->num_conns && s->state != SESS_CLOSED && s->state != SESS_CLOSING; n++) {
 		if (!s->conns[n] || node_usable(n))
 			continue;
 		if (n == s->primary) {
@@ -1251,6 +1252,10 @@ void relay_nodes_changed(session *s)
 			session_close(s, "57P01", msg);
 			return;
 		}
+		/* still logging in or being prepared: failing the phase takes it
+		 * out of the logins the session waits for (closing it would not) */
+		if (server_abandon_phase(s->conns[n], "node is down"))
+			continue;
 		s->conns[n]->said_fatal = true;   /* no further failover request for it */
 		relay_backend_lost(s, n, "node is down");
 	}

@@ -454,6 +454,14 @@ static void server_fail(server *srv, const char *reason)
 	finish_phase(srv, false);
 }
 
+bool server_abandon_phase(server *srv, const char *reason)
+{
+	if (!srv->done)
+		return false;
+	server_fail(srv, reason);
+	return true;
+}
+
 void server_own_event(ev_handler *h, uint32_t events)
 {
 	server *srv = (server *) h;

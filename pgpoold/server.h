@@ -85,6 +85,9 @@ int server_attach(server *srv, struct worker *w);
 /* Run queries one after another (each its own Query message), swallowing the
  * replies but keeping ParameterStatus values; done(srv, ok) at the end. */
 void server_run_internal(server *srv, const char *const *queries, int n, server_done_fn done);
+/* End a running login or internal-query phase as failed (its node went
+ * down): the phase's done(srv, false) runs.  False when none was running. */
+bool server_abandon_phase(server *srv, const char *reason);
 /* Send what is queued in out; false on a socket error. */
 bool server_flush(server *srv);
 /* Record a ParameterStatus message body; false if malformed. */

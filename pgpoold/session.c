@@ -688,6 +688,25 @@ static void acquire_continue(session *s)
 	session_update_interest(s);
 }
 
+/* The node this session queues for went down: stop waiting; without a
+ * standby the reads go to the primary, without the primary it ends. */
+void session_wait_node_down(session *s)
+{
+	int n = s->waiting_node;
+	if (n < 0 || node_usable(n))
+		return;
+	stop_waiting(s);
+	if (n == s->primary) {
+		char msg[200];
+		snprintf(msg, sizeof(msg), "terminating connection because backend node %d (the primary) failed over", n);
+		session_close(s, "57P01", msg);
+		return;
+	}
+	if (s->lb_node == n)
+		s->lb_node = s->primary;
+	acquire_continue(s);
+}
+
 void session_pool_ready(session *s)
 {
 	s->waiting_node = -1;
@@ -1177,6 +1196,11 @@ void session_tick(session *s, uint64_t now)
 		login_timeout(s, now);
 		return;
 	case SESS_ACTIVE:
+		if (s->acquiring) {
+			/* transaction pooling: the next transaction's logins */
+			login_timeout(s, now);
+			return;
+		}
 		if (s->idle_limit > 0 && relay_idle(s) &&
 		    now - s->last_client_ms > (uint64_t) s->idle_limit * 1000u) {
 			char detail[128];

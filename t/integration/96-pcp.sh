@@ -119,6 +119,55 @@ t_pcp_detach_attach_standby() {
     [ "$after" -gt "$before" ] || fail "no reads reach node 1 after attach (select_cnt $before -> $after)"
 }
 
+# A standby that stops answering while sessions log in to it, then is
+# detached: the sessions go on with the primary at once (they used to wait
+# for a login that nobody would finish any more).  Node 1 is the shared
+# standby behind slowproxy.py, which holds new connections while a flag
+# file exists; reusedb has no cached connection, so the session must log in.
+it_test pcp_detach_while_sessions_log_in 120
+t_pcp_detach_while_sessions_log_in() {
+    needs_pgpoold
+    local port hole mode i t0 pids=() out proxy
+    hole=$(alloc_port) || fail "no free port"
+    timeout -k 5 110 "$PYTHON" "$IT_DIR/slowproxy.py" "$hole" "$STANDBY_PORT" "$WORK/out/hold" 60 &
+    proxy=$!
+    wait_until 10 "! pgc_can_bind $hole" || fail "slowproxy did not start"
+    for mode in session transaction; do
+        rm -f "$WORK/out/hold"
+        px_init_merged "hold-$mode" RT_DEFAULTS sr_check_period=0 health_check_period=0 \
+            connect_timeout=60000 "pool_mode=\"$mode\""
+        px_set_backends "$(ha_backend "$PRIMARY_PORT" 0 node0 "$WORK/pg/primary")" \
+                        "$(ha_backend "$hole" 1 standby "$WORK/pg/standby")"
+        px_run "hold-$mode" || fail "pgpoold did not start"
+        port=$PX_PORT
+        pcp_setup
+        assert_eq "$STANDBY_PORT" "$(px_psql "$port" -qAt -c "SELECT inet_server_port()")" \
+            "$mode: reads on node 1 before the hold"
+        touch "$WORK/out/hold"
+        pids=()
+        for i in 1 2 3; do
+            px_psql "$port" -d reusedb -qAt -c "SELECT inet_server_port()" > "$WORK/out/hold.$mode.$i" 2>&1 &
+            pids+=($!)
+        done
+        sleep 1
+        for i in 1 2 3; do
+            pid_alive "${pids[$((i - 1))]}" || fail "$mode: session $i did not wait for node 1: $(cat "$WORK/out/hold.$mode.$i")"
+        done
+        t0=$(now_s)
+        pcp pcp_detach_node 1
+        assert_eq "pcp_detach_node -- Command Successful" "$PCP_OUT" "$mode: detach: $PCP_ERR"
+        for i in 1 2 3; do
+            bg_wait "${pids[$((i - 1))]}" 15 || fail "$mode: session $i still waits for node 1 15 s after the detach"
+            out=$(cat "$WORK/out/hold.$mode.$i")
+            assert_eq "$PRIMARY_PORT" "$out" "$mode: session $i read on the primary after the detach"
+        done
+        note "$mode: sessions logging in to the held node 1 answered $(elapsed "$t0" "$(now_s)") s after the detach was asked"
+        kill "$PCPD_PID" 2>/dev/null
+        px_stop "hold-$mode" || fail "pgpoold did not stop"
+    done
+    kill "$proxy" 2>/dev/null
+}
+
 it_test pcp_reload_applies_pool_hba 90
 t_pcp_reload_applies_pool_hba() {
     needs_pgpoold
