@@ -467,7 +467,8 @@ static void all_servers_ready(session *s)
 		if (srv) {
 			srv->state = SRV_ACTIVE;
 			srv->ev.fn = server_event;
-			ev_set(&srv->ev, EPOLLRDHUP);
+			if (s->state != SESS_ACTIVE)   /* else the relay sets it (pump) */
+				ev_set(&srv->ev, EPOLLRDHUP);
 		}
 	}
 	if (s->state == SESS_ACTIVE) {
@@ -539,7 +540,10 @@ static void server_prepared(server *srv, bool ok)
 	}
 	srv->state = SRV_ACTIVE;
 	srv->ev.fn = server_event;
-	ev_set(&srv->ev, EPOLLRDHUP);
+	/* a transaction's backend keeps its EPOLLIN: the relay wants it next,
+	 * and every epoll_ctl counts on the transaction-pooling path */
+	if (s->state != SESS_ACTIVE)
+		ev_set(&srv->ev, EPOLLRDHUP);
 	if (--s->logins_pending == 0)
 		all_servers_ready(s);
 }
