@@ -34,10 +34,10 @@ static void submit(status_request_type type, int node, unsigned flags, const cha
 			status_request_type_name(type), node, why ? why : "", err);
 }
 
-void failover_request_detach(int node, const char *why)
+void failover_request_detach(int node, bool seen_down, const char *why)
 {
 	log_log("requesting failover of node %d: %s", node, why);
-	submit(REQUEST_DETACH, node, 0, why);
+	submit(REQUEST_DETACH, node, seen_down ? REQUEST_FLAG_SEEN_DOWN : 0, why);
 }
 
 void failover_request_detach_verify(int node, const char *why)
@@ -138,15 +138,19 @@ static void start_follow(int new_primary, int old_primary, int old_main, int kee
 
 /* Take `failed` out of service; when it was the primary, find the new one
  * (promoted by failover_command, which gets %m = new_main). */
-static int do_failover(int failed, int new_main, bool switchover, char *msg, size_t msglen)
+static int do_failover(int failed, int new_main, bool switchover, bool seen_down, char *msg, size_t msglen)
 {
 	int old_primary = nodes_primary();
 	int old_main = lowest_usable(-1);
 	node_set_status(failed, NODE_STATUS_DOWN);
 	pool_drop_idle_node(failed);
 	/* SHOW pool_nodes right after a failover shows what the server is now
-	 * (pg_status down for a dead node), not what the last check saw */
-	healthcheck_refresh_pg_status(failed);
+	 * (pg_status down for a dead node), not what the last check saw; a
+	 * node seen failing is not pinged (a hung host would delay failover) */
+	if (seen_down)
+		status_set_pg_status(g.status, failed, PG_STATUS_DOWN);
+	else
+		healthcheck_refresh_pg_status(failed);
 	if (new_main < 0)
 		new_main = lowest_usable(failed);
 	log_log("failover: node %d (%s) is down; new main node %d", failed, g.nodes[failed].label, new_main);
@@ -217,7 +221,8 @@ static int handle_detach(const status_request *r, char *msg, size_t msglen)
 	}
 	if (r->flags & REQUEST_FLAG_GRACEFUL)
 		wait_sessions_gone(node);
-	return do_failover(node, -1, false, msg, msglen);
+	return do_failover(node, -1, false, (r->flags & (REQUEST_FLAG_VERIFY | REQUEST_FLAG_SEEN_DOWN)) != 0,
+		msg, msglen);
 }
 
 /* Never two primaries in service: a node that says it is primary while
@@ -272,7 +277,7 @@ static int handle_promote(const status_request *r, char *msg, size_t msglen)
 		snprintf(msg, msglen, "node %d is the primary", node);
 		return REQUEST_OK;
 	}
-	return do_failover(primary, node, (r->flags & REQUEST_FLAG_SWITCHOVER) != 0, msg, msglen);
+	return do_failover(primary, node, (r->flags & REQUEST_FLAG_SWITCHOVER) != 0, false, msg, msglen);
 }
 
 static int handle_stop(const status_request *r, char *msg, size_t msglen)

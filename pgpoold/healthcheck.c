@@ -99,7 +99,7 @@ static void check_once(int node)
 		log_warning("node %d has DISALLOW_TO_FAILOVER: not failing it over", node);
 		return;
 	}
-	failover_request_detach(node, "health check failed");
+	failover_request_detach(node, true, "health check failed");
 }
 
 /* auto_failback: a down standby that streams from the primary again, and

@@ -152,7 +152,7 @@ static void check_roles(int primary)
 		if (g.cfg->detach_false_primary) {
 			log_warning("node %d claims to be primary while node %d is: detaching it (detach_false_primary)",
 				n, primary);
-			failover_request_detach(n, "false primary");
+			failover_request_detach(n, false, "false primary");
 		} else
 			log_warning("node %d claims to be primary while node %d is (detach_false_primary is off)", n, primary);
 	}
