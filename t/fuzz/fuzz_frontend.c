@@ -372,8 +372,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			fprintf(stderr, "fuzz_frontend: user %s method %d: %s\n", s->sp.user, (int) method,
 				r == AUTH_DONE ? "authenticated" : "refused");
 		if (r == AUTH_DONE) {
-			/* the bytes after the last authentication message */
-			active_phase(in.data + in.head, in.tail - in.head);
+			/* the bytes after the last authentication message (none: the
+			 * buffer may be NULL, and NULL + 0 is undefined in C) */
+			if (in.data)
+				active_phase(in.data + in.head, in.tail - in.head);
 		}
 		iobuf_free(&in);
 	}
