@@ -1228,10 +1228,16 @@ void relay_backend_lost(session *s, int node, const char *why)
 	s->relay_node = -1;
 	if (orderly)
 		session_close(s, NULL, NULL);
-	else if (failover && node == s->primary) {
+	else if (node == s->primary && (failover || !node_usable(node))) {
+		/* the client learns why either way: our request, or a failover
+		 * (health check, another session) that got there first */
 		char msg[200];
-		snprintf(msg, sizeof(msg), "connection to backend node %d (the primary) was lost: failover of node %d "
-			"requested; reconnect to continue", node, node);
+		if (failover)
+			snprintf(msg, sizeof(msg), "connection to backend node %d (the primary) was lost: "
+				"failover of node %d requested; reconnect to continue", node, node);
+		else
+			snprintf(msg, sizeof(msg), "connection to backend node %d (the primary) was lost: "
+				"node %d failed over; reconnect to continue", node, node);
 		session_close(s, "08006", msg);
 	} else
 		session_close(s, "08006", "server closed the connection unexpectedly");
