@@ -12,6 +12,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,6 +80,85 @@ static bool salted_password(const char *password, const uint8_t *salt, size_t sa
 		return false;
 	return PKCS5_PBKDF2_HMAC(password, (int) password_len, salt, (int) salt_len,
 		iterations, EVP_sha256(), SCRAM_KEY_LEN, out) == 1;
+}
+
+/* The client side's salted passwords, remembered: a backend login through
+ * SCRAM would otherwise run 4,096 PBKDF2 iterations (milliseconds of a
+ * worker's time) on every new backend connection, though the server sends
+ * the same salt and iteration count each time.  Keyed by H(password), salt
+ * and iterations; as sensitive as the passwords pgpoold already holds. */
+#define SALTED_CACHE_SIZE 32
+
+typedef struct salted_entry {
+	bool used;
+	int iterations;
+	size_t salt_len;
+	uint8_t salt[SCRAM_MAX_SALT_LEN];
+	uint8_t password_hash[SCRAM_KEY_LEN];
+	uint8_t salted[SCRAM_KEY_LEN];
+} salted_entry;
+
+static salted_entry salted_cache[SALTED_CACHE_SIZE];
+static unsigned salted_cache_next;
+static unsigned long salted_cache_hits;
+static pthread_mutex_t salted_cache_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static salted_entry *salted_find(const uint8_t *password_hash, const uint8_t *salt, size_t salt_len,
+	int iterations)
+{
+	for (int i = 0; i < SALTED_CACHE_SIZE; i++) {
+		salted_entry *e = &salted_cache[i];
+		if (e->used && e->iterations == iterations && e->salt_len == salt_len &&
+		    CRYPTO_memcmp(e->salt, salt, salt_len) == 0 &&
+		    CRYPTO_memcmp(e->password_hash, password_hash, SCRAM_KEY_LEN) == 0)
+			return e;
+	}
+	return NULL;
+}
+
+static bool salted_password_cached(const char *password, const uint8_t *salt, size_t salt_len,
+	int iterations, uint8_t out[SCRAM_KEY_LEN])
+{
+	uint8_t password_hash[SCRAM_KEY_LEN];
+	if (salt_len > SCRAM_MAX_SALT_LEN || !sha256(password, strlen(password), password_hash))
+		return salted_password(password, salt, salt_len, iterations, out);
+	pthread_mutex_lock(&salted_cache_lock);
+	salted_entry *e = salted_find(password_hash, salt, salt_len, iterations);
+	if (e) {
+		memcpy(out, e->salted, SCRAM_KEY_LEN);
+		salted_cache_hits++;
+	}
+	pthread_mutex_unlock(&salted_cache_lock);
+	if (e) {
+		OPENSSL_cleanse(password_hash, sizeof(password_hash));
+		return true;
+	}
+	/* computed outside the lock: other workers' logins need not wait */
+	if (!salted_password(password, salt, salt_len, iterations, out)) {
+		OPENSSL_cleanse(password_hash, sizeof(password_hash));
+		return false;
+	}
+	pthread_mutex_lock(&salted_cache_lock);
+	if (!salted_find(password_hash, salt, salt_len, iterations)) {
+		e = &salted_cache[salted_cache_next++ % SALTED_CACHE_SIZE];
+		e->used = true;
+		e->iterations = iterations;
+		e->salt_len = salt_len;
+		memcpy(e->salt, salt, salt_len);
+		memcpy(e->password_hash, password_hash, SCRAM_KEY_LEN);
+		memcpy(e->salted, out, SCRAM_KEY_LEN);
+	}
+	pthread_mutex_unlock(&salted_cache_lock);
+	OPENSSL_cleanse(password_hash, sizeof(password_hash));
+	return true;
+}
+
+unsigned long scram_client_cache_hits(void)
+{
+	pthread_mutex_lock(&salted_cache_lock);
+	unsigned long hits = salted_cache_hits;
+	pthread_mutex_unlock(&salted_cache_lock);
+	return hits;
 }
 
 /* ClientKey, StoredKey = H(ClientKey), ServerKey from the salted password. */
@@ -888,7 +968,7 @@ char *scram_client_final(scram_client *c, const char *server_first, size_t len, 
 
 	uint8_t salted[SCRAM_KEY_LEN];
 	client_keys keys;
-	bool derived = salted_password(c->password, sf.salt, sf.salt_len, sf.iterations, salted) &&
+	bool derived = salted_password_cached(c->password, sf.salt, sf.salt_len, sf.iterations, salted) &&
 		derive_keys(salted, keys.client_key, keys.stored_key, keys.server_key);
 	OPENSSL_cleanse(salted, sizeof(salted));
 	free(sf.salt);

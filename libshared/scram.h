@@ -59,6 +59,9 @@ char *scram_client_final(scram_client *c, const char *server_first, size_t len, 
 /* Check server-final-message's signature. */
 bool scram_client_verify_final(scram_client *c, const char *server_final, size_t len, const char **errmsg);
 void scram_client_free(scram_client *c);
+/* How many client-final computations found their salted password in the
+ * cache (same password, salt and iteration count as an earlier login). */
+unsigned long scram_client_cache_hits(void);
 
 /* ---- test-only hooks (t/unit): fixed nonces, so that RFC 7677's example
  * exchange can be replayed byte for byte.  Never call them anywhere else:

@@ -215,6 +215,34 @@ START_TEST(test_rfc7677_client_side)
 }
 END_TEST
 
+/* The second login with the same password, salt and iterations takes the
+ * salted password from the cache, and gets the same, right, proof; another
+ * password with that salt does not get the first one's. */
+START_TEST(test_client_salted_password_cache)
+{
+	const char *err = NULL;
+	for (int i = 0; i < 3; i++) {
+		unsigned long hits = scram_client_cache_hits();
+		scram_client *c = rfc_client(RFC_PASSWORD);
+		char *final = scram_client_final(c, RFC_SERVER_FIRST, strlen(RFC_SERVER_FIRST), &err);
+		ck_assert_ptr_nonnull(final);
+		ck_assert_str_eq(final, RFC_CLIENT_FINAL);
+		ck_assert(scram_client_verify_final(c, RFC_SERVER_FINAL, strlen(RFC_SERVER_FINAL), &err));
+		free(final);
+		scram_client_free(c);
+		if (i > 0)
+			ck_assert_uint_eq(scram_client_cache_hits(), hits + 1);
+	}
+	scram_client *c = rfc_client("pencils");
+	char *final = scram_client_final(c, RFC_SERVER_FIRST, strlen(RFC_SERVER_FIRST), &err);
+	ck_assert_ptr_nonnull(final);
+	ck_assert_str_ne(final, RFC_CLIENT_FINAL);
+	ck_assert_str_eq(server_final_error(RFC_CLIENT_FIRST, final), "password authentication failed");
+	free(final);
+	scram_client_free(c);
+}
+END_TEST
+
 START_TEST(test_messages_need_not_be_nul_terminated)
 {
 	/* the server reads exactly len bytes: copy into a buffer with junk after */
@@ -855,6 +883,7 @@ Suite *scram_suite(void)
 	tcase_set_timeout(tc, 60);      /* PBKDF2 under valgrind */
 	tcase_add_test(tc, test_rfc7677_server_side);
 	tcase_add_test(tc, test_rfc7677_client_side);
+	tcase_add_test(tc, test_client_salted_password_cache);
 	tcase_add_test(tc, test_messages_need_not_be_nul_terminated);
 	tcase_add_test(tc, test_round_trip);
 	tcase_add_test(tc, test_round_trip_random_nonces_differ);
