@@ -33,13 +33,18 @@
 # straight to PostgreSQL (200 backend forks) that is a large part of a 10 s
 # run on a loaded 2-core machine ("initial connection time" in the .raw).
 # For every scenario and round each target runs once, the order rotating
-# each round.  A run is a WARMUP-second unmeasured pgbench, then
+# each round (and reversed in even rounds, so that a target does not always
+# follow the same one), each after the machine is quiet (QUIET_BUSY).  A run is a WARMUP-second unmeasured pgbench, then
 # `pgbench -n -T DURATION -j THREADS --log`; p50/p99 come from the
 # per-transaction latencies of that log.  The table shows medians over
 # rounds; ratios are medians of per-round ratios (runs close in time).
 #
 # Environment (defaults in brackets):
 #   DURATION [10] WARMUP [2] ROUNDS [1] THREADS [2] SCALE [10]
+#   QUIET_BUSY [25]  before each run, wait (up to SETTLE_TIMEOUT) until the
+#                  CPUs are at most this % busy over a second: the previous
+#                  run's aftermath (Pgpool-II forking through -C) must not
+#                  land on the next target
 #   SCENARIOS ["S E P T C H K"]  LB_SCENARIOS ["S E P"]
 #   CLIENTS [16] CLIENTS_T [8] CLIENTS_C [8] CLIENTS_H [200] CLIENTS_K [2000]
 #   SKIP ["pgbouncer-tx:P"]  TARGET:LETTERS not run (PgBouncer 1.18 in
@@ -94,6 +99,7 @@ esac
 DURATION=${DURATION:-10}
 WARMUP=${WARMUP:-2}
 ROUNDS=${ROUNDS:-1}
+QUIET_BUSY=${QUIET_BUSY:-25}
 THREADS=${THREADS:-2}
 SCALE=${SCALE:-10}
 SCENARIOS=${SCENARIOS:-S E P T C H K}
@@ -201,6 +207,7 @@ for v in DURATION THREADS ROUNDS SCALE CLIENTS CLIENTS_T CLIENTS_C CLIENTS_H CLI
     [[ ${!v} =~ ^[0-9]+$ ]] && [ "${!v}" -gt 0 ] || die "$v must be a positive integer"
 done
 [[ $WARMUP =~ ^[0-9]+$ ]] || die "WARMUP must be an integer >= 0"
+[[ $QUIET_BUSY =~ ^[0-9]+$ ]] || die "QUIET_BUSY must be an integer >= 0"
 [[ $CONN_LIFE =~ ^[0-9]+$ ]] || die "CONN_LIFE must be an integer >= 0"
 [ -x "$PGPOOLD" ] || die "no pgpoold binary at $PGPOOLD (build it, or set PGPOOLD=/path/to/pgpoold)"
 pgc_find_bin || die "PostgreSQL binaries not found (apt-get install postgresql-15)"
@@ -534,6 +541,22 @@ wait_capacity() {   # CLIENTS USES_STANDBY: earlier runs' pools may still hold i
         done
     done
 }
+# CPU busy % (all CPUs) over the next second, from /proc/stat.
+cpu_busy_pct() {
+    local a b i idle=0 total=0
+    read -r -a a < /proc/stat; sleep 1; read -r -a b < /proc/stat
+    for i in 1 2 3 4 5 6 7 8; do total=$((total + b[i] - a[i])); done
+    idle=$(( (b[4] + b[5]) - (a[4] + a[5]) ))
+    [ "$total" -gt 0 ] && echo $(( 100 * (total - idle) / total )) || echo 0
+}
+wait_quiet() {
+    local deadline=$((SECONDS + SETTLE_TIMEOUT)) busy
+    while :; do
+        busy=$(cpu_busy_pct)
+        [ "$busy" -le "$QUIET_BUSY" ] && return 0
+        [ $SECONDS -ge $deadline ] && { info "CPUs still ${busy}% busy after ${SETTLE_TIMEOUT}s; running anyway"; return 0; }
+    done
+}
 wait_replica() {
     [ -n "$RP_PORT" ] || return 0
     local lsn ok deadline=$((SECONDS + SETTLE_TIMEOUT))
@@ -572,6 +595,7 @@ run_one() {   # SCENARIO ROUND TARGET_INDEX
         qp "TRUNCATE pgbench_history" >/dev/null
     fi
     [ "${USES_STANDBY[$i]}" = 1 ] && wait_replica
+    wait_quiet
     if [ "$WARMUP" -gt 0 ]; then
         # shellcheck disable=SC2086
         timeout -k 10 $((WARMUP + grace)) "$PGBENCH" -n -T "$WARMUP" -j "$THREADS" -c "$c" $opts \
@@ -617,7 +641,11 @@ for s in $SCENARIOS; do
     n=${#idx[@]}
     for r in $(seq 1 "$ROUNDS"); do
         for k in $(seq 0 $((n - 1))); do
-            run_one "$s" "$r" "${idx[$(( (k + r - 1) % n ))]}"
+            # even rounds go backwards: a rotation alone keeps every target
+            # behind the same one, and the aftermath of a heavy run (Pgpool-II
+            # forking through -C) would always fall on the same neighbour
+            j=$k; [ $((r % 2)) = 0 ] && j=$((n - 1 - k))
+            run_one "$s" "$r" "${idx[$(( (j + r - 1) % n ))]}"
         done
     done
 done
