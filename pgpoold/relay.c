@@ -1253,9 +1253,7 @@ void relay_nodes_changed(session *s)
 		if (!s->conns[n] || node_usable(n))
 			continue;
 		if (n == s->primary) {
-			char msg[200];
-			snprintf(msg, sizeof(msg), "terminating connection because backend node %d (the primary) failed over", n);
-			session_close(s, "57P01", msg);
+			session_close_primary_failed(s);
 			return;
 		}
 		/* still logging in or being prepared: failing the phase takes it

@@ -406,6 +406,29 @@ static void update_cancel_targets(session *s)
 		cancel_update(s->cancel_slot, targets, nt);
 }
 
+/* The session's backends serve it from now on: counted and shown in its
+ * status slot (pool_pools' use counts). */
+static void attach_backends(session *s)
+{
+	for (int n = 0; n < s->num_conns; n++) {
+		server *srv = s->conns[n];
+		if (!srv)
+			continue;
+		srv->uses++;
+		if (s->slot >= 0)
+			status_session_backend_attach(g.status, s->slot, n, (int) srv->be_pid,
+				srv->created_at, srv->uses);
+	}
+}
+
+/* Transaction pooling: the next transaction's backends are all here. */
+static void backends_acquired(session *s)
+{
+	attach_backends(s);
+	s->acquiring = false;
+	update_cancel_targets(s);
+}
+
 static void go_active(session *s)
 {
 	server *prim = s->conns[s->primary];
@@ -427,17 +450,7 @@ static void go_active(session *s)
 		status_session_set_lb_node(g.status, s->slot, s->lb_node);
 		status_session_set_state(g.status, s->slot, SESSION_IDLE);
 	}
-	for (int n = 0; n < s->num_conns; n++) {
-		server *srv = s->conns[n];
-		if (srv) {
-			srv->state = SRV_ACTIVE;
-			srv->ev.fn = server_event;
-			srv->uses++;
-			if (s->slot >= 0)
-				status_session_backend_attach(g.status, s->slot, n, (int) srv->be_pid,
-					srv->created_at, srv->uses);
-		}
-	}
+	attach_backends(s);
 	s->last_client_ms = now_ms();
 	if (g.cfg->log_connections)
 		log_log("connection authorized: user=%s database=%s host=%s primary=%d load_balance_node=%d backend_pid=%u",
@@ -458,27 +471,13 @@ static hba_method method_of_backend(int auth_code)
 	}
 }
 
-/* Every connection is logged in and prepared: authenticate the client if
- * that waited for the backend's method, else go. */
+/* Every connection is logged in and prepared (server_prepared made each
+ * SRV_ACTIVE): authenticate the client if that waited for the backend's
+ * method, else go. */
 static void all_servers_ready(session *s)
 {
-	for (int n = 0; n < s->num_conns; n++) {
-		server *srv = s->conns[n];
-		if (srv) {
-			srv->state = SRV_ACTIVE;
-			srv->ev.fn = server_event;
-			if (s->state != SESS_ACTIVE)   /* else the relay sets it (pump) */
-				ev_set(&srv->ev, EPOLLRDHUP);
-		}
-	}
 	if (s->state == SESS_ACTIVE) {
-		/* transaction pooling: the next transaction's backends are here */
-		for (int n = 0; n < s->num_conns; n++)
-			if (s->conns[n] && s->slot >= 0)
-				status_session_backend_attach(g.status, s->slot, n, (int) s->conns[n]->be_pid,
-					s->conns[n]->created_at, ++s->conns[n]->uses);
-		s->acquiring = false;
-		update_cancel_targets(s);
+		backends_acquired(s);
 		relay_resume(s);
 		return;
 	}
@@ -535,13 +534,17 @@ static void server_prepared(server *srv, bool ok)
 {
 	session *s = srv->client;
 	if (!ok) {
-		server_unavailable(s, srv, "could not prepare the backend connection");
+		char msg[300];
+		snprintf(msg, sizeof(msg), "could not prepare the backend connection to node %d: %s", srv->node_id,
+			srv->fail_reason ? srv->fail_reason : "the backend returned an error");
+		server_unavailable(s, srv, msg);
 		return;
 	}
 	srv->state = SRV_ACTIVE;
 	srv->ev.fn = server_event;
-	/* a transaction's backend keeps its EPOLLIN: the relay wants it next,
-	 * and every epoll_ctl counts on the transaction-pooling path */
+	/* while the session logs in, only a hang-up matters; an active
+	 * session's backend keeps its EPOLLIN, which the relay wants next
+	 * (every epoll_ctl counts on the transaction-pooling path) */
 	if (s->state != SESS_ACTIVE)
 		ev_set(&srv->ev, EPOLLRDHUP);
 	if (--s->logins_pending == 0)
@@ -692,6 +695,14 @@ static void acquire_continue(session *s)
 	session_update_interest(s);
 }
 
+void session_close_primary_failed(session *s)
+{
+	char msg[200];
+	snprintf(msg, sizeof(msg), "terminating connection because backend node %d (the primary) failed over",
+		s->primary);
+	session_close(s, "57P01", msg);
+}
+
 /* The node this session queues for went down: stop waiting; without a
  * standby the reads go to the primary, without the primary it ends. */
 void session_wait_node_down(session *s)
@@ -701,9 +712,7 @@ void session_wait_node_down(session *s)
 		return;
 	stop_waiting(s);
 	if (n == s->primary) {
-		char msg[200];
-		snprintf(msg, sizeof(msg), "terminating connection because backend node %d (the primary) failed over", n);
-		session_close(s, "57P01", msg);
+		session_close_primary_failed(s);
 		return;
 	}
 	if (s->lb_node == n)
@@ -750,18 +759,7 @@ int session_acquire_for_tx(session *s)
 	if (r > 0 || --s->logins_pending > 0)
 		return 0;   /* all_servers_ready() resumes the relay */
 	/* everything came from the cache without a round trip */
-	s->acquiring = false;
-	for (int n = 0; n < s->num_conns; n++) {
-		server *srv = s->conns[n];
-		if (srv) {
-			srv->state = SRV_ACTIVE;
-			srv->ev.fn = server_event;
-			if (s->slot >= 0)
-				status_session_backend_attach(g.status, s->slot, n, (int) srv->be_pid,
-					srv->created_at, ++srv->uses);
-		}
-	}
-	update_cancel_targets(s);
+	backends_acquired(s);
 	return 1;
 }
 
@@ -1161,11 +1159,9 @@ static void login_timeout(session *s, uint64_t now)
 		if (!srv || srv->state == SRV_ACTIVE ||
 		    now - srv->state_since_ms <= (uint64_t) g.cfg->connect_timeout)
 			continue;
-		char msg[400];
-		snprintf(msg, sizeof(msg), "timeout connecting to backend node %d (%s)", n, g.nodes[n].label);
-		srv->done = NULL;
-		server_unavailable(s, srv, msg);
-		return;   /* the session may be gone; the next tick sees the rest */
+		/* the phase's own callback takes it out of the logins waited for */
+		if (server_abandon_phase(srv, "connect_timeout reached"))
+			return;   /* the session may be gone; the next tick sees the rest */
 	}
 }
 

@@ -139,6 +139,8 @@ void session_release_after_tx(session *s);
 /* The pool this session waited for has a connection or room (worker, on
  * its wake event): carry on acquiring. */
 void session_pool_ready(session *s);
+/* After a failover: the session's primary is down (57P01, naming it). */
+void session_close_primary_failed(session *s);
 /* After a failover: a session queued for a full pool of a node now down. */
 void session_wait_node_down(session *s);
 /* relay.c: continue after backends arrived. */
