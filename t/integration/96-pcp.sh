@@ -119,53 +119,99 @@ t_pcp_detach_attach_standby() {
     [ "$after" -gt "$before" ] || fail "no reads reach node 1 after attach (select_cnt $before -> $after)"
 }
 
+# hold_start NAME MODE HOLE [KEY=VALUE...]: a pgpoold whose node 1 is the
+# shared standby behind slowproxy.py on port HOLE (new connections held
+# while $WORK/out/hold exists), reads weighted to node 1; checks a read
+# lands there before anything is held.
+hold_start() {
+    local name=$1 mode=$2 hole=$3
+    shift 3
+    rm -f "$WORK/out/hold"
+    px_init_merged "$name" RT_DEFAULTS sr_check_period=0 health_check_period=0 "pool_mode=\"$mode\"" "$@"
+    px_set_backends "$(ha_backend "$PRIMARY_PORT" 0 node0 "$WORK/pg/primary")" \
+                    "$(ha_backend "$hole" 1 standby "$WORK/pg/standby")"
+    px_run "$name" || fail "pgpoold $name did not start"
+    assert_eq "$STANDBY_PORT" "$(px_psql "$PX_PORT" -qAt -c "SELECT inet_server_port()")" \
+        "$name: reads on node 1 before the hold"
+}
+
+# hold_sessions TAG: hold node 1, then three sessions log in to it
+# (reusedb has no cached connection, so each must log in); their pids in
+# HOLD_PIDS, output in $WORK/out/hold.TAG.N.  They must still be waiting 1 s on.
+hold_sessions() {
+    local i
+    touch "$WORK/out/hold"
+    HOLD_PIDS=()
+    for i in 1 2 3; do
+        px_psql "$PX_PORT" -d reusedb -qAt -c "SELECT inet_server_port()" > "$WORK/out/hold.$1.$i" 2>&1 &
+        HOLD_PIDS+=($!)
+    done
+    sleep 1
+    for i in 1 2 3; do
+        pid_alive "${HOLD_PIDS[$((i - 1))]}" || fail "$1: session $i did not wait for node 1: $(cat "$WORK/out/hold.$1.$i")"
+    done
+}
+
+# hold_answered TAG SECONDS: each held session was answered by the primary
+# within SECONDS.
+hold_answered() {
+    local i
+    for i in 1 2 3; do
+        bg_wait "${HOLD_PIDS[$((i - 1))]}" "$2" || fail "$1: session $i still waits for node 1 after $2 s"
+        assert_eq "$PRIMARY_PORT" "$(cat "$WORK/out/hold.$1.$i")" "$1: session $i read on the primary"
+    done
+}
+
+slowproxy_start() {   # sets HOLE and PROXY_PID
+    HOLE=$(alloc_port) || fail "no free port"
+    timeout -k 5 110 "$PYTHON" "$IT_DIR/slowproxy.py" "$HOLE" "$STANDBY_PORT" "$WORK/out/hold" 60 &
+    PROXY_PID=$!
+    wait_until 10 "! pgc_can_bind $HOLE" || fail "slowproxy did not start"
+}
+
 # A standby that stops answering while sessions log in to it, then is
 # detached: the sessions go on with the primary at once (they used to wait
-# for a login that nobody would finish any more).  Node 1 is the shared
-# standby behind slowproxy.py, which holds new connections while a flag
-# file exists; reusedb has no cached connection, so the session must log in.
+# for a login that nobody would finish any more).
 it_test pcp_detach_while_sessions_log_in 120
 t_pcp_detach_while_sessions_log_in() {
     needs_pgpoold
-    local port hole mode i t0 pids=() out proxy
-    hole=$(alloc_port) || fail "no free port"
-    timeout -k 5 110 "$PYTHON" "$IT_DIR/slowproxy.py" "$hole" "$STANDBY_PORT" "$WORK/out/hold" 60 &
-    proxy=$!
-    wait_until 10 "! pgc_can_bind $hole" || fail "slowproxy did not start"
+    local mode t0
+    slowproxy_start
     for mode in session transaction; do
-        rm -f "$WORK/out/hold"
-        px_init_merged "hold-$mode" RT_DEFAULTS sr_check_period=0 health_check_period=0 \
-            connect_timeout=60000 "pool_mode=\"$mode\""
-        px_set_backends "$(ha_backend "$PRIMARY_PORT" 0 node0 "$WORK/pg/primary")" \
-                        "$(ha_backend "$hole" 1 standby "$WORK/pg/standby")"
-        px_run "hold-$mode" || fail "pgpoold did not start"
-        port=$PX_PORT
+        hold_start "hold-$mode" "$mode" "$HOLE" connect_timeout=60000
         pcp_setup
-        assert_eq "$STANDBY_PORT" "$(px_psql "$port" -qAt -c "SELECT inet_server_port()")" \
-            "$mode: reads on node 1 before the hold"
-        touch "$WORK/out/hold"
-        pids=()
-        for i in 1 2 3; do
-            px_psql "$port" -d reusedb -qAt -c "SELECT inet_server_port()" > "$WORK/out/hold.$mode.$i" 2>&1 &
-            pids+=($!)
-        done
-        sleep 1
-        for i in 1 2 3; do
-            pid_alive "${pids[$((i - 1))]}" || fail "$mode: session $i did not wait for node 1: $(cat "$WORK/out/hold.$mode.$i")"
-        done
+        hold_sessions "$mode"
         t0=$(now_s)
         pcp pcp_detach_node 1
         assert_eq "pcp_detach_node -- Command Successful" "$PCP_OUT" "$mode: detach: $PCP_ERR"
-        for i in 1 2 3; do
-            bg_wait "${pids[$((i - 1))]}" 15 || fail "$mode: session $i still waits for node 1 15 s after the detach"
-            out=$(cat "$WORK/out/hold.$mode.$i")
-            assert_eq "$PRIMARY_PORT" "$out" "$mode: session $i read on the primary after the detach"
-        done
+        hold_answered "$mode" 15
         note "$mode: sessions logging in to the held node 1 answered $(elapsed "$t0" "$(now_s)") s after the detach was asked"
         kill "$PCPD_PID" 2>/dev/null
         px_stop "hold-$mode" || fail "pgpoold did not stop"
     done
-    kill "$proxy" 2>/dev/null
+    kill "$PROXY_PID" 2>/dev/null
+}
+
+# The same held standby without a detach: connect_timeout ends the logins
+# and the sessions read on the primary.  (health_check_timeout is short
+# because the failed login makes the failover manager probe node 1 through
+# the hold, and a shutdown waits for that probe.)
+it_test backend_connect_timeout_during_login 90
+t_backend_connect_timeout_during_login() {
+    needs_pgpoold
+    local mode t0
+    slowproxy_start
+    for mode in session transaction; do
+        hold_start "cto-$mode" "$mode" "$HOLE" connect_timeout=2000 health_check_timeout=3 'log_min_messages="warning"'
+        t0=$(now_s)
+        hold_sessions "cto-$mode"
+        hold_answered "cto-$mode" 15
+        note "$mode: held logins given up and answered by the primary $(elapsed "$t0" "$(now_s)") s after they began (connect_timeout 2 s)"
+        assert_contains "$(cat "$PX_LOG")" "could not connect to backend node 1: connect_timeout reached" \
+            "$mode: the log says why node 1 was given up"
+        px_stop "cto-$mode" || fail "pgpoold did not stop"
+    done
+    kill "$PROXY_PID" 2>/dev/null
 }
 
 it_test pcp_reload_applies_pool_hba 90
